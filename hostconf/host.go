@@ -38,6 +38,9 @@ type Host struct {
 	// (OpenSSH) or PuTTY's host-key cache, with StrictHostKeyChecking's
 	// meaning applied. It is never nil for a resolved host.
 	HostKeys HostKeyChecker
+	// HostKeyAlias is the name host keys are recorded under instead of
+	// HostName ("" = HostName, as [HostName]:port for a port other than 22).
+	HostKeyAlias string
 
 	// ProxyJump is the jump chain, first hop first. Each hop is resolved
 	// as a Host of its own (its own config applies, as in OpenSSH).
