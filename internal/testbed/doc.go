@@ -1,0 +1,35 @@
+// Package testbed starts real OpenSSH servers and real Jupyter servers inside Linux network namespaces for
+// nbtunnel's end-to-end tests.
+//
+// A Bed owns a private directory (keys, configs, logs), one client key, one known_hosts file and one ssh_config
+// file. Each Host added to it gets its own network namespace, its own veth link (10.213.0.0/16, one /30 per
+// link), its own Unix user (key login only, home under /home) and its own sshd listening on port 22 of the link
+// address. A host made with HostOptions.BehindJump has no link to the root namespace at all: it is linked only
+// to the jump host's namespace, and the root namespace routes its /30 to "unreachable", so it can be reached
+// only through the jump host (ssh ProxyJump, which SSHConfig sets up).
+//
+// Jupyter servers (classic Notebook 6 or jupyter_server 1.x) run as the host's user inside the host's namespace,
+// bound to 127.0.0.1 or to a unix socket, so they are reachable only through SSH. Tokens are passed through the
+// JUPYTER_TOKEN environment variable and never appear in any process's argv.
+//
+// Typical use in a test:
+//
+//	bed := testbed.New(t) // skips unless root with sshd, ssh, ip, jupyter-notebook, jupyter-server
+//	h, err := bed.AddHost(ctx, testbed.HostOptions{Alias: "lab"})
+//	j, err := h.StartJupyter(ctx, testbed.JupyterOptions{Kind: testbed.KindServer, BaseURL: "/x/"})
+//	// run the product with -F bed.SSHConfig lab, expect j.Token / j.Port ...
+//
+// Require skips a test when the machine cannot run the bed (not root, a binary missing); when the environment
+// variable NBTUNNEL_E2E is "1" it fails the test instead, so CI never silently skips.
+//
+// Names: every run picks a random 8-hex-digit suffix R. Namespaces are "nbt-ALIAS-R", links "nbtRr0"/"nbtRn0",
+// users "nbtRa", "nbtRb", ... Each Bed records what it creates under /run/nbtunnel-testbed/R and holds a lock
+// there while it lives; Start removes what dead runs (crashed test binaries) left behind, and nothing else.
+//
+// Close kills every process the Bed started and every process left in its namespaces or running as its users,
+// then removes namespaces, links, routes, users and files. It is bounded in time and idempotent.
+//
+// Concurrency: a Bed's methods (AddHost, Close, PuTTYKey, ...) are safe for concurrent use. Host and Jupyter
+// methods may be called concurrently for different values; ChangeHostKey and RestartSSHD on the same Host must
+// not race with each other.
+package testbed
