@@ -50,6 +50,7 @@ type Bed struct {
 	mu      sync.Mutex
 	hosts   []*Host
 	nlinks  int
+	nppk    int
 	procs   []*proc
 	closed  bool
 	closeCh chan struct{}

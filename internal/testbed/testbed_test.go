@@ -339,3 +339,72 @@ func TestBed(t *testing.T) {
 		t.Errorf("after Close, %s: %v", bed.Dir, err)
 	}
 }
+
+func TestPuTTY(t *testing.T) {
+	bed := testbed.New(t, "plink", "puttygen")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	h, err := bed.AddHost(ctx, testbed.HostOptions{Alias: "pt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ppk, err := bed.PuTTYKey(ctx, 3, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plink := func(home string, stdin string, args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, "plink", append([]string{"-ssh", "-P", strconv.Itoa(h.Port), "-l", h.User, "-i", ppk, "-no-antispoof"}, args...)...)
+		cmd.Env = []string{"HOME=" + home, "PUTTYDIR=" + filepath.Join(home, ".putty"), "PATH=/usr/bin:/bin"}
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+
+	// plink trusts the entry the bed writes.
+	home := t.TempDir()
+	if err := testbed.WritePuTTYHostKeys(filepath.Join(home, ".putty"), h); err != nil {
+		t.Fatal(err)
+	}
+	out, err := plink(home, "", "-batch", h.Addr, "echo hi")
+	if got, want := out, "hi\n"; err != nil || got != want {
+		t.Errorf("plink -batch with WritePuTTYHostKeys = %q, %v; want %q", got, err, want)
+	}
+
+	// The entry plink writes itself after "y" matches ours exactly.
+	home2 := t.TempDir()
+	if out, err := plink(home2, "y\n", h.Addr, "true"); err != nil {
+		t.Fatalf("plink answering y: %v: %s", err, out)
+	}
+	got, err := os.ReadFile(filepath.Join(home2, ".putty", "sshhostkeys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, v, err := h.PuTTYHostKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := k + " " + v + "\n"; string(got) != want {
+		t.Errorf("plink's sshhostkeys = %q, want %q", got, want)
+	}
+
+	// An encrypted version-2 key decrypts with its passphrase to the client key.
+	enc, err := bed.PuTTYKey(ctx, 2, "s3cret pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := os.ReadFile(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(head), "PuTTY-User-Key-File-2: ssh-ed25519\nEncryption: aes256-cbc\n") {
+		t.Errorf("%s starts %q, want a version-2 encrypted key", enc, head[:min(len(head), 80)])
+	}
+	pp := filepath.Join(t.TempDir(), "pp")
+	if err := os.WriteFile(pp, []byte("s3cret pass\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := exec.CommandContext(ctx, "puttygen", enc, "-O", "public-openssh", "--old-passphrase", pp, "-o", "/dev/stdout").Output()
+	if f := strings.Fields(string(pub)); err != nil || len(f) < 2 || f[0]+" "+f[1] != bed.ClientPublicKey {
+		t.Errorf("public key of %s = %q, %v; want %q", enc, pub, err, bed.ClientPublicKey)
+	}
+}
