@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nbtunnel/nbtunnel/jupyter"
+	"github.com/nbtunnel/nbtunnel/proxy"
+)
+
+func cmdOpen(ctx context.Context, e *env, args []string) int {
+	var hf hostFlags
+	fs := newFlagSet("open", &hf)
+	localPort := fs.Int("local-port", 0, "local port")
+	sel := fs.String("server", "", "server selector")
+	alias, err := parseHostArgs(fs, &hf, args)
+	if err != nil {
+		return e.ui.fail("", "", err)
+	}
+	if *localPort < 0 || *localPort > 65535 {
+		return e.ui.fail("", "", usagef("open: --local-port %d is not a port number", *localPort))
+	}
+	e.ui.verbose = hf.verbose
+	h, err := e.resolve(ctx, alias, &hf)
+	if err != nil {
+		return e.exitCode(alias, nil, err)
+	}
+	state := loadPortState(e.getenv)
+	t := &proxy.Tunnel{
+		Host:      h,
+		Options:   e.dialOptions(true),
+		Select:    *sel,
+		Reconnect: true,
+		Logf:      e.ui.say,
+		Listen: func(ctx context.Context, s jupyter.Server) (*proxy.Forwarder, error) {
+			return listenFor(ctx, *localPort, state.get(alias, serverID(s)), s)
+		},
+		OnLink: func(link string, s jupyter.Server, others []jupyter.Server) {
+			e.ui.link(link)
+			e.announce(alias, s, others)
+			if err := state.set(alias, serverID(s), portOf(link)); err != nil {
+				e.ui.warn("%v", err)
+			}
+		},
+	}
+	if err := t.Run(ctx); err != nil {
+		return e.exitCode(alias, h, explainTunnelError(alias, err))
+	}
+	return 0
+}
+
+// listenFor binds the local end: the port the user asked for (an error if
+// busy), else the port used last time, else the remote port, else any.
+func listenFor(ctx context.Context, explicit, remembered int, s jupyter.Server) (*proxy.Forwarder, error) {
+	if explicit != 0 {
+		f, err := proxy.Listen(ctx, explicit)
+		if err != nil {
+			return nil, withHint(err, "choose another --local-port, or leave it out to let nbtunnel pick a free one")
+		}
+		return f, nil
+	}
+	return proxy.ListenPreferred(ctx, remembered, s.Port)
+}
+
+// serverID names a server across restarts (a new token or port is still
+// "the same server" for the stable local port).
+func serverID(s jupyter.Server) string { return s.Kind + ":" + s.RootDir + ":" + s.BaseURL }
+
+func portOf(link string) int {
+	var port int
+	rest := strings.TrimPrefix(strings.TrimPrefix(link, "http://"), "https://")
+	fmt.Sscanf(strings.TrimPrefix(rest, "127.0.0.1:"), "%d", &port)
+	return port
+}
+
+// announce tells the user, on stderr, what the link points at and what
+// else there is.
+func (e *env) announce(alias string, s jupyter.Server, others []jupyter.Server) {
+	e.ui.say("forwarding to %s on %s (root %s); Ctrl-C to stop", s, alias, orDash(s.RootDir))
+	if s.Token == "" && s.Password {
+		e.ui.say("this server is protected by a password: the link asks for it")
+	} else if s.Token == "" {
+		e.ui.warn("this server has neither token nor password: anyone on %s who can reach its port can use it", alias)
+	}
+	if len(others) > 0 {
+		var names []string
+		for _, o := range others {
+			names = append(names, describeChoice(o))
+		}
+		e.ui.say("%d other server(s) run on %s: %s", len(others), alias, strings.Join(names, "; "))
+		e.ui.hint("pick another with --server PORT, --server PID or --server ROOTDIR")
+	}
+}
+
+func describeChoice(s jupyter.Server) string {
+	where := fmt.Sprintf("port %d", s.Port)
+	if s.Sock != "" {
+		where = "socket " + s.Sock
+	}
+	return fmt.Sprintf("pid %d, %s, root %s", s.PID, where, orDash(s.RootDir))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// explainTunnelError adds the next step to errors a user can act on.
+func explainTunnelError(alias string, err error) error {
+	var none *proxy.NoServerError
+	if errors.As(err, &none) {
+		hints := []string{fmt.Sprintf("start one on %s (e.g. jupyter lab --no-browser), then run this again", alias)}
+		if none.Found != nil {
+			for _, sk := range none.Found.Skipped {
+				hints = append(hints, fmt.Sprintf("skipped %s (%s): %v", sk.Server.File, describeChoice(sk.Server), sk.Why))
+			}
+		}
+		return withHint(err, hints...)
+	}
+	if errors.Is(err, proxy.ErrMasterGone) {
+		return withHint(err, "the ssh master connection exited; start it again with ssh")
+	}
+	var nomatch *jupyter.NoMatchError
+	var ambiguous *jupyter.AmbiguousError
+	if errors.As(err, &nomatch) || errors.As(err, &ambiguous) {
+		return withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", alias))
+	}
+	return err
+}

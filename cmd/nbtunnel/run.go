@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/user"
+	"strings"
+
+	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/ppk"
+	"github.com/nbtunnel/nbtunnel/proxy"
+)
+
+const usageText = `nbtunnel reaches Jupyter on a remote machine over SSH.
+
+Usage:
+  nbtunnel open [flags] HOST      find the running Jupyter server, forward a local port, print the link
+  nbtunnel list [flags] HOST      show every live Jupyter server on HOST
+  nbtunnel help                   show this text
+
+HOST is an alias from your ssh config (as for 'ssh HOST'), or use --putty SESSION.
+
+Flags (before HOST):
+  -F FILE              read this ssh config instead of ~/.ssh/config (as ssh -F)
+  --putty SESSION      use a PuTTY saved session instead of ssh config
+  --server SEL         pick a server by port, pid, socket path or root dir
+  --local-port N       listen on 127.0.0.1:N (default: the port used last time)
+  --json               (list) print a JSON array
+  -v                   show progress on stderr
+`
+
+// env is the process state a command may use, handed down from main.
+type env struct {
+	ui     *ui
+	stdin  io.Reader
+	getenv func(string) string
+}
+
+func run(ctx context.Context, args []string, io stdio, getenv func(string) string) int {
+	e := &env{ui: &ui{out: io.out, err: io.err}, stdin: io.in, getenv: getenv}
+	if len(args) == 0 {
+		fmt.Fprint(io.err, usageText)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "open":
+		return cmdOpen(ctx, e, rest)
+	case "list", "ls":
+		return cmdList(ctx, e, rest)
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(io.out, usageText)
+		return 0
+	default:
+		return e.ui.fail("", "", usagef("unknown command %q", cmd))
+	}
+}
+
+// hostFlags are the flags every command that reaches a host takes.
+type hostFlags struct {
+	config  string
+	putty   string
+	verbose bool
+}
+
+func newFlagSet(name string, hf *hostFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&hf.config, "F", "", "ssh config file")
+	fs.StringVar(&hf.putty, "putty", "", "PuTTY saved session")
+	fs.BoolVar(&hf.verbose, "v", false, "verbose")
+	return fs
+}
+
+// parseHostArgs parses flags and the single HOST argument (optional when
+// --putty names a session).
+func parseHostArgs(fs *flag.FlagSet, hf *hostFlags, args []string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", usagef("%s: flags come before HOST; see 'nbtunnel help'", fs.Name())
+		}
+		return "", usagef("%s: %v", fs.Name(), err)
+	}
+	rest := fs.Args()
+	switch {
+	case len(rest) == 0 && hf.putty != "":
+		return hf.putty, nil
+	case len(rest) == 0:
+		return "", usagef("%s: missing HOST", fs.Name())
+	case len(rest) > 1:
+		if strings.HasPrefix(rest[1], "-") {
+			return "", usagef("%s: flags must come before HOST (got %q after %q)", fs.Name(), rest[1], rest[0])
+		}
+		return "", usagef("%s: one HOST only (got %q)", fs.Name(), strings.Join(rest, " "))
+	}
+	if strings.HasPrefix(rest[0], "-") {
+		return "", usagef("%s: %q is not a host", fs.Name(), rest[0])
+	}
+	return rest[0], nil
+}
+
+func (e *env) localUser() string {
+	if u := e.getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// resolve turns the host argument into connection settings.
+func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostconf.Host, error) {
+	if hf.putty != "" {
+		return e.resolvePutty(ctx, hf.putty)
+	}
+	p := &ttyPrompter{}
+	return hostconf.Resolve(ctx, alias, hostconf.ResolveOptions{
+		ConfigFile: hf.config,
+		Home:       homeDir(e.getenv),
+		LocalUser:  e.localUser(),
+		Getenv:     e.getenv,
+		Ask: func(ctx context.Context, question string) (bool, error) {
+			if !hasTTY() {
+				return false, nil
+			}
+			return p.confirm(ctx, question)
+		},
+		Warn: func(msg string) { e.ui.warn("%s", msg) },
+	})
+}
+
+// dialOptions are the connection options for an interactive command.
+func (e *env) dialOptions(interactive bool) proxy.Options {
+	o := proxy.Options{
+		Getenv:  e.getenv,
+		Logf:    e.ui.status,
+		Stderr:  e.ui.err,
+		LoadPPK: ppk.Parse,
+	}
+	if interactive && hasTTY() {
+		o.Prompter = &ttyPrompter{}
+	}
+	return o
+}
+
+// exitCode maps err to the process status after rendering it.
+func (e *env) exitCode(host string, h *hostconf.Host, err error) int {
+	source := ""
+	if h != nil {
+		source = h.Source
+	}
+	return e.ui.fail(host, source, err)
+}

@@ -1,0 +1,370 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/jupyter"
+)
+
+// Found is what discovery learned about one host.
+type Found struct {
+	Remote jupyter.Remote
+	// Live are the servers that answered the probe through the connection,
+	// newest first.
+	Live []jupyter.Server
+	// Skipped are runtime files whose server did not answer, with why.
+	Skipped []Skipped
+	// Problems are runtime files that could not be read or parsed.
+	Problems []error
+}
+
+// Skipped is a runtime file whose server was not usable.
+type Skipped struct {
+	Server jupyter.Server
+	Why    error
+}
+
+// Discover finds the Jupyter servers on c's host in one remote exec (the
+// runtime files), then confirms each candidate whose process is alive by
+// talking to it through c, all candidates at once.
+func Discover(ctx context.Context, c *Client) (*Found, error) {
+	nonce, err := jupyter.NewNonce()
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.Output(ctx, jupyter.DiscoveryCommand(), jupyter.DiscoveryScript(nonce))
+	var exit *ExitError
+	if err != nil && !errors.As(err, &exit) {
+		return nil, fmt.Errorf("looking for Jupyter servers: %w", err)
+	}
+	d, perr := jupyter.ParseDiscovery(out, nonce)
+	if perr != nil {
+		if exit != nil {
+			return nil, fmt.Errorf("looking for Jupyter servers: %w (%v)", perr, exit)
+		}
+		return nil, fmt.Errorf("looking for Jupyter servers: %w", perr)
+	}
+	f := &Found{Remote: d.Remote, Problems: d.Problems}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return c.DialContext(ctx, network, addr)
+	}
+	results := make([]error, len(d.Servers))
+	var wg sync.WaitGroup
+	for i, s := range d.Servers {
+		if !s.Alive {
+			results[i] = errors.New("its process is not running (a stale runtime file)")
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			v, err := probe(pctx, dial, s)
+			if err == nil && d.Servers[i].Version == "" {
+				d.Servers[i].Version = v
+			}
+			results[i] = err
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, s := range d.Servers {
+		if results[i] == nil {
+			f.Live = append(f.Live, s)
+		} else {
+			f.Skipped = append(f.Skipped, Skipped{Server: s, Why: results[i]})
+		}
+	}
+	sort.SliceStable(f.Live, func(i, j int) bool { return f.Live[i].Started.After(f.Live[j].Started) })
+	return f, nil
+}
+
+// probe is jupyter.Probe, except that a password-only server (no token)
+// that answered /api counts as live: the user logs in with the password.
+func probe(ctx context.Context, dial jupyter.DialFunc, s jupyter.Server) (string, error) {
+	v, err := jupyter.Probe(ctx, dial, s)
+	if err != nil && s.Token == "" && s.Password && errors.Is(err, jupyter.ErrTokenRejected) {
+		return v, nil
+	}
+	return v, err
+}
+
+// ErrNoServer is returned when a host has no live Jupyter server.
+var ErrNoServer = errors.New("no running Jupyter server was found")
+
+// ErrMasterGone is returned by Tunnel.Run when the ControlMaster it rode
+// has exited.
+var ErrMasterGone = errors.New("the ControlMaster connection ended")
+
+// Tunnel keeps a local forward pointed at a Jupyter server on one host: it
+// connects, discovers, forwards, and then watches. When the SSH connection
+// drops it reconnects with backoff, keeping the same local listener; when
+// the server restarts with a new token, port or socket it points the forward
+// at the new one and reports the new link.
+type Tunnel struct {
+	Host *hostconf.Host
+	// Connect opens the SSH connection; nil means Dial(ctx, Host, Options).
+	Connect func(ctx context.Context) (*Client, error)
+	Options Options
+	// Select picks a server among several (jupyter.Select syntax).
+	Select string
+	// Listen creates the local forward once the first server is chosen.
+	Listen func(ctx context.Context, s jupyter.Server) (*Forwarder, error)
+	// NoServer is called when discovery finds nothing live; it may start a
+	// server and return it. nil means Run fails with ErrNoServer.
+	NoServer func(ctx context.Context, c *Client, f *Found) (*jupyter.Server, error)
+	// OnLink is called with each new link: the first, and after a change.
+	OnLink func(link string, s jupyter.Server, others []jupyter.Server)
+	// Logf receives status lines.
+	Logf func(format string, args ...any)
+	// Reconnect makes Run survive connection drops; without it Run returns
+	// when the connection ends.
+	Reconnect bool
+	// Watch is how often the chosen server is re-probed; 0 means 5s.
+	Watch time.Duration
+
+	fwd *Forwarder
+}
+
+func (t *Tunnel) logf(format string, args ...any) {
+	if t.Logf != nil {
+		t.Logf(format, args...)
+	}
+}
+
+// Forwarder returns the local forward, once Run has created it.
+func (t *Tunnel) Forwarder() *Forwarder { return t.fwd }
+
+func (t *Tunnel) connect(ctx context.Context) (*Client, error) {
+	if t.Connect != nil {
+		return t.Connect(ctx)
+	}
+	return Dial(ctx, t.Host, t.Options)
+}
+
+// pick discovers on c and chooses a server.
+func (t *Tunnel) pick(ctx context.Context, c *Client, first bool) (jupyter.Server, []jupyter.Server, error) {
+	f, err := Discover(ctx, c)
+	if err != nil {
+		return jupyter.Server{}, nil, err
+	}
+	for _, p := range f.Problems {
+		t.logf("skipping a runtime file: %v", p)
+	}
+	if len(f.Live) == 0 {
+		if first && t.NoServer != nil {
+			s, err := t.NoServer(ctx, c, f)
+			if err != nil {
+				return jupyter.Server{}, nil, err
+			}
+			return *s, nil, nil
+		}
+		return jupyter.Server{}, nil, &NoServerError{Found: f}
+	}
+	s, others, err := jupyter.Select(f.Live, t.Select)
+	return s, others, err
+}
+
+// NoServerError says no live server was found, with what was skipped.
+type NoServerError struct{ Found *Found }
+
+func (e *NoServerError) Error() string {
+	if e.Found == nil || len(e.Found.Skipped) == 0 {
+		return ErrNoServer.Error()
+	}
+	return fmt.Sprintf("%v (%d runtime file(s) skipped: %v)", ErrNoServer, len(e.Found.Skipped), e.Found.Skipped[0].Why)
+}
+
+func (e *NoServerError) Unwrap() error { return ErrNoServer }
+
+// Run connects, forwards and watches until ctx ends (nil error) or, without
+// Reconnect, until the connection ends.
+func (t *Tunnel) Run(ctx context.Context) error {
+	c, err := t.connect(ctx)
+	if err != nil {
+		return err
+	}
+	s, others, err := t.pick(ctx, c, true)
+	if err != nil {
+		c.Close()
+		return err
+	}
+	t.fwd, err = t.Listen(ctx, s)
+	if err != nil {
+		c.Close()
+		return err
+	}
+	network, addr := s.Target()
+	t.fwd.SetTarget(c, network, addr)
+	serveCtx, stopServe := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- t.fwd.Serve(serveCtx) }()
+	defer func() {
+		stopServe()
+		t.fwd.Close()
+		<-served
+	}()
+	if err := t.confirmLocal(ctx, s); err != nil {
+		c.Close()
+		return err
+	}
+	if t.OnLink != nil {
+		t.OnLink(s.Link(t.fwd.Port()), s, others)
+	}
+	for {
+		err := t.watch(ctx, c, &s)
+		c.Close()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if c.ViaMaster {
+			return fmt.Errorf("%w: %v", ErrMasterGone, err)
+		}
+		if !t.Reconnect {
+			return err
+		}
+		t.fwd.SetTarget(nil, "", "")
+		t.logf("connection to %s lost (%v); reconnecting", t.Host.Alias, err)
+		c = t.reconnect(ctx)
+		if c == nil {
+			return nil
+		}
+		t.refresh(ctx, c, &s)
+	}
+}
+
+// confirmLocal checks that the link answers through the local forward.
+func (t *Tunnel) confirmLocal(ctx context.Context, s jupyter.Server) error {
+	local := "127.0.0.1:" + strconv.Itoa(t.fwd.Port())
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", local)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := probe(pctx, dial, s); err != nil {
+		return fmt.Errorf("checking the link through 127.0.0.1:%d: %w", t.fwd.Port(), err)
+	}
+	return nil
+}
+
+// watch returns when the connection ends, probing the server meanwhile.
+func (t *Tunnel) watch(ctx context.Context, c *Client, s *jupyter.Server) error {
+	every := t.Watch
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	gone := false
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.Done():
+			if err := c.Err(); err != nil {
+				return err
+			}
+			return errors.New("the server closed the connection")
+		case <-tick.C:
+		}
+		dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return c.DialContext(ctx, network, addr)
+		}
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := probe(pctx, dial, *s)
+		cancel()
+		if err == nil {
+			gone = false
+			continue
+		}
+		select {
+		case <-c.Done():
+			continue
+		default:
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		ns, others, perr := t.pick(ctx, c, false)
+		if perr != nil {
+			if !gone {
+				t.logf("the Jupyter server on %s is gone (%v); watching for a new one", t.Host.Alias, perr)
+				gone = true
+			}
+			continue
+		}
+		gone = false
+		t.switchTo(c, s, ns, others)
+	}
+}
+
+// switchTo points the forward at ns and reports a changed link.
+func (t *Tunnel) switchTo(c *Client, s *jupyter.Server, ns jupyter.Server, others []jupyter.Server) {
+	network, addr := ns.Target()
+	t.fwd.SetTarget(c, network, addr)
+	oldLink, newLink := s.Link(t.fwd.Port()), ns.Link(t.fwd.Port())
+	*s = ns
+	if oldLink != newLink && t.OnLink != nil {
+		t.OnLink(newLink, ns, others)
+	}
+}
+
+// refresh re-discovers after a reconnect and points the forward anew.
+func (t *Tunnel) refresh(ctx context.Context, c *Client, s *jupyter.Server) {
+	ns, others, err := t.pick(ctx, c, false)
+	if err != nil {
+		// Keep the old target: the server may come back on the same port.
+		network, addr := s.Target()
+		t.fwd.SetTarget(c, network, addr)
+		t.logf("reconnected to %s, but %v; watching for a server", t.Host.Alias, err)
+		return
+	}
+	t.logf("reconnected to %s", t.Host.Alias)
+	t.switchTo(c, s, ns, others)
+}
+
+// reconnect dials until it succeeds or ctx ends (nil), with exponential
+// backoff and jitter, from 500ms up to 30s.
+func (t *Tunnel) reconnect(ctx context.Context) *Client {
+	delay := 500 * time.Millisecond
+	for {
+		c, err := t.connect(ctx)
+		if err == nil {
+			return c
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		var hk *hostconf.HostKeyError
+		if errors.As(err, &hk) {
+			// A host key that changed while we were away is never retried
+			// into acceptance; keep saying so.
+			t.logf("reconnecting to %s: %v", t.Host.Alias, err)
+		} else {
+			t.logf("reconnecting to %s: %v (next try in %v)", t.Host.Alias, err, delay.Round(100*time.Millisecond))
+		}
+		jitter := time.Duration(rand.Int64N(int64(delay) / 2))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay + jitter):
+		}
+		delay *= 2
+		if delay > 30*time.Second {
+			delay = 30 * time.Second
+		}
+	}
+}
