@@ -1,0 +1,312 @@
+package jupyter
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxDiscoveryOutput is a sensible cap for the caller to apply when reading
+// the discovery script's stdout (16 MiB); ParseDiscovery accepts any size.
+const MaxDiscoveryOutput = 16 << 20
+
+// DiscoveryCommand is the remote command line for discovery. sshd hands it to
+// the user's login shell (bash, zsh, tcsh, fish, sh...), so it contains
+// nothing any of them would interpret: the script itself goes on stdin.
+func DiscoveryCommand() string { return "sh -s" }
+
+// DiscoveryScript returns the POSIX sh text to write on the discovery
+// session's stdin (then close stdin). nonce must be fresh (NewNonce) and is
+// passed again to ParseDiscovery. The script only reads: it never deletes or
+// writes files, never runs python or jupyter, and does a constant number of
+// forks per runtime directory however many runtime files it finds.
+func DiscoveryScript(nonce string) []byte {
+	return []byte("nbt_nonce=" + ShellQuote(nonce) + "\n" + discoveryBody)
+}
+
+// Remote is what the discovery script reports about the remote account.
+type Remote struct {
+	UID      int    // -1 when unknown
+	User     string // $USER or $LOGNAME
+	Home     string // $HOME
+	OS       string // uname -s, e.g. "Linux", "Darwin"
+	Hostname string // uname -n
+	Shell    string // $SHELL
+	Python3  string // path of python3 on the session's PATH, "" when absent
+	Jupyter  string // path of jupyter on the session's PATH, "" when absent
+}
+
+// Discovery is the parsed result of one discovery run.
+type Discovery struct {
+	Remote Remote
+	// Dirs are the runtime directories that exist, as physical paths, in the
+	// order scanned.
+	Dirs []string
+	// Servers holds one entry per pid, alive and dead alike, newest first
+	// (by Started, then pid). When several files name the same pid, the
+	// newest file wins.
+	Servers []Server
+	// Problems are per-file or per-directory issues, each naming the remote
+	// path; most are *FileError. They do not stop the other files.
+	Problems []error
+}
+
+// Alive returns the servers whose process the script saw alive, newest first.
+func (d *Discovery) Alive() []Server {
+	var out []Server
+	for _, s := range d.Servers {
+		if s.Alive {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ErrNoDiscoveryOutput is wrapped by ParseDiscovery's error when the output
+// has no begin marker for the nonce: the script did not run.
+var ErrNoDiscoveryOutput = errors.New("no discovery output")
+
+// ErrTruncatedOutput is wrapped by ParseDiscovery's error when the output
+// has the begin marker but no end marker.
+var ErrTruncatedOutput = errors.New("discovery output is truncated")
+
+type fileRec struct {
+	dir, name             string
+	size, mtime           int64
+	alive                 bool
+	owner                 string
+	content               bytes.Buffer
+	seen, big, unreadable bool
+}
+
+// ParseDiscovery parses the discovery script's stdout. Anything before the
+// begin marker or after the end marker (login banners, shell start-up
+// output) is ignored. It returns an error only when the markers for nonce
+// are missing or the framing is broken; problems with single files are in
+// Discovery.Problems. It never panics.
+func ParseDiscovery(out []byte, nonce string) (*Discovery, error) {
+	begin := []byte("NBTUNNEL-BEGIN " + nonce + " ")
+	i := bytes.Index(out, begin)
+	if i < 0 {
+		return nil, fmt.Errorf("parsing discovery output: %w: the remote shell did not run the script "+
+			"(a POSIX sh must be on the remote PATH; a ForceCommand or a restricted shell also stops it)", ErrNoDiscoveryOutput)
+	}
+	rest := out[i+len(begin):]
+	nl := bytes.IndexByte(rest, '\n')
+	if nl < 0 {
+		return nil, fmt.Errorf("parsing discovery output: %w", ErrTruncatedOutput)
+	}
+	if v := string(bytes.TrimSpace(rest[:nl])); v != "1" {
+		return nil, fmt.Errorf("parsing discovery output: unknown protocol version %q", v)
+	}
+	rest = rest[nl+1:]
+	end := []byte("NBTUNNEL-END " + nonce)
+	var body []byte
+	if bytes.HasPrefix(rest, end) {
+		body = nil
+	} else if j := bytes.Index(rest, append([]byte("\n"), end...)); j >= 0 {
+		body = rest[:j+1]
+	} else {
+		return nil, fmt.Errorf("parsing discovery output: %w (the script was cut off or killed)", ErrTruncatedOutput)
+	}
+
+	d := &Discovery{Remote: Remote{UID: -1}}
+	p := &lineReader{b: body}
+	files := map[string]*fileRec{}
+	var order []*fileRec
+	dir := ""
+	get := func(name string) *fileRec {
+		k := dir + "\x00" + name
+		r := files[k]
+		if r == nil {
+			r = &fileRec{dir: dir, name: name}
+			files[k] = r
+			order = append(order, r)
+		}
+		return r
+	}
+	for !p.done() {
+		line := p.line()
+		if len(line) < 2 || line[1] != ' ' {
+			continue // not ours; tolerate
+		}
+		tag, arg := line[0], string(line[2:])
+		switch tag {
+		case 'V':
+			key, n, ok := strings.Cut(arg, " ")
+			if !ok {
+				return nil, errFraming(line)
+			}
+			val, err := p.counted(n)
+			if err != nil {
+				return nil, err
+			}
+			d.Remote.set(key, val)
+		case 'D', 'P', 'X':
+			val, err := p.counted(arg)
+			if err != nil {
+				return nil, err
+			}
+			switch tag {
+			case 'D':
+				dir = val
+				d.Dirs = append(d.Dirs, val)
+			case 'P':
+				d.Problems = append(d.Problems, fmt.Errorf("runtime directory: %s", val))
+			case 'X':
+				d.Problems = append(d.Problems, &FileError{File: path.Join(dir, val),
+					Err: errors.New("name is not nbserver-PID.json or jpserver-PID.json; skipped")})
+			}
+		case 'S', 'B':
+			f := strings.Fields(arg)
+			if len(f) < 4 {
+				return nil, errFraming(line)
+			}
+			r := get(f[0])
+			r.seen = true
+			r.size, _ = strconv.ParseInt(f[1], 10, 64)
+			r.mtime, _ = strconv.ParseInt(f[2], 10, 64)
+			r.alive = f[3] == "1"
+			r.owner = strings.Join(f[4:], " ")
+			if tag == 'B' {
+				r.big = true
+			}
+		case 'C':
+			name, content, ok := strings.Cut(arg, ":")
+			if !ok {
+				return nil, errFraming(line)
+			}
+			r := get(name)
+			if r.content.Len() <= MaxRuntimeFileSize {
+				r.content.WriteString(content)
+				r.content.WriteByte('\n')
+			}
+		case 'R':
+			get(arg).unreadable = true
+		}
+	}
+
+	byPID := map[int]int{} // pid -> index in d.Servers
+	for _, r := range order {
+		file := path.Join(r.dir, r.name)
+		if r.dir == "" {
+			file = r.name
+		}
+		switch {
+		case !r.seen:
+			d.Problems = append(d.Problems, &FileError{File: file, Err: errors.New("contents without a header record")})
+			continue
+		case r.big:
+			d.Problems = append(d.Problems, &FileError{File: file,
+				Err: fmt.Errorf("%d bytes: %w (limit %d); skipped", r.size, ErrFileTooLarge, MaxRuntimeFileSize)})
+			continue
+		case r.unreadable:
+			d.Problems = append(d.Problems, &FileError{File: file, Err: errors.New("cannot read it (permission denied?)")})
+			continue
+		}
+		s, err := ParseRuntimeFile(file, r.content.Bytes())
+		if err != nil {
+			d.Problems = append(d.Problems, err)
+			continue
+		}
+		s.Alive = r.alive
+		if r.mtime > 0 {
+			s.Started = time.Unix(r.mtime, 0).UTC()
+		}
+		s.UID = -1
+		if uid, err := strconv.Atoi(r.owner); err == nil && uid >= 0 {
+			s.UID = uid
+			if uid == d.Remote.UID {
+				s.User = d.Remote.User
+			}
+		}
+		if k, dup := byPID[s.PID]; dup {
+			if newer(s, d.Servers[k]) {
+				d.Servers[k] = s
+			}
+			continue
+		}
+		byPID[s.PID] = len(d.Servers)
+		d.Servers = append(d.Servers, s)
+	}
+	sortServers(d.Servers)
+	return d, nil
+}
+
+// newer orders servers newest first: by Started, then pid, then file name.
+func newer(a, b Server) bool {
+	if !a.Started.Equal(b.Started) {
+		return a.Started.After(b.Started)
+	}
+	if a.PID != b.PID {
+		return a.PID > b.PID
+	}
+	return a.File < b.File
+}
+
+func sortServers(ss []Server) {
+	sort.SliceStable(ss, func(i, j int) bool { return newer(ss[i], ss[j]) })
+}
+
+func (r *Remote) set(key, val string) {
+	switch key {
+	case "uid":
+		if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil {
+			r.UID = n
+		}
+	case "user":
+		r.User = val
+	case "home":
+		r.Home = val
+	case "uname":
+		r.OS, r.Hostname, _ = strings.Cut(strings.TrimSpace(val), " ")
+	case "shell":
+		r.Shell = val
+	case "python3":
+		r.Python3 = val
+	case "jupyter":
+		r.Jupyter = val
+	}
+}
+
+func errFraming(line []byte) error {
+	if len(line) > 80 {
+		line = line[:80]
+	}
+	return fmt.Errorf("parsing discovery output: malformed record %q", line)
+}
+
+// lineReader walks the framed body.
+type lineReader struct {
+	b   []byte
+	off int
+}
+
+func (p *lineReader) done() bool { return p.off >= len(p.b) }
+
+func (p *lineReader) line() []byte {
+	rest := p.b[p.off:]
+	i := bytes.IndexByte(rest, '\n')
+	if i < 0 {
+		p.off = len(p.b)
+		return rest
+	}
+	p.off += i + 1
+	return rest[:i]
+}
+
+// counted reads a value of n bytes followed by a newline.
+func (p *lineReader) counted(n string) (string, error) {
+	k, err := strconv.Atoi(strings.TrimSpace(n))
+	if err != nil || k < 0 || k > len(p.b)-p.off-1 || p.b[p.off+k] != '\n' {
+		return "", fmt.Errorf("parsing discovery output: malformed length-prefixed value at byte %d", p.off)
+	}
+	v := string(p.b[p.off : p.off+k])
+	p.off += k + 1
+	return v, nil
+}
