@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -38,8 +40,21 @@ func LockFile(ctx context.Context, path string, timeout time.Duration) (*FileLoc
 	}
 	name := path + LockSuffix
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, fs.ErrPermission) {
+		// A lock file another user (root) made: a read-only
+		// descriptor can hold the lock too.
+		f, err = os.Open(name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	if fi, err := os.Stat(filepath.Dir(name)); err == nil {
+		// Run as root in a user's directory, leave the lock file the
+		// user's, as the file it guards is.
+		if err := chownFile(f, ownershipOf(fi)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
 	}
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
