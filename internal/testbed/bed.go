@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -342,4 +343,10 @@ func (b *Bed) addProc(p *proc) error {
 	}
 	b.procs = append(b.procs, p)
 	return nil
+}
+
+// SSHCommand returns an exec.Cmd running the real OpenSSH client against the bed:
+// "ssh -F SSHConfig -o BatchMode=yes ARGS...". Put options before the alias, e.g. ("-N", "-L", spec, "lab").
+func (b *Bed) SSHCommand(ctx context.Context, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ssh", append([]string{"-F", b.SSHConfig, "-o", "BatchMode=yes"}, args...)...)
 }
