@@ -67,12 +67,13 @@ func (d *Discovery) Alive() []Server {
 	return out
 }
 
-// ErrNoDiscoveryOutput is wrapped by ParseDiscovery's error when the output
-// has no begin marker for the nonce: the script did not run.
+// ErrNoDiscoveryOutput is wrapped by the error of ParseDiscovery (and of
+// ParseLaunch, ParseStop, ParsePip) when the output has no begin marker for
+// the nonce: the script did not run.
 var ErrNoDiscoveryOutput = errors.New("no discovery output")
 
-// ErrTruncatedOutput is wrapped by ParseDiscovery's error when the output
-// has the begin marker but no end marker.
+// ErrTruncatedOutput is wrapped by the Parse functions' errors when the
+// output has the begin marker but no end marker.
 var ErrTruncatedOutput = errors.New("discovery output is truncated")
 
 type fileRec struct {
