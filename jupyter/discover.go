@@ -48,8 +48,8 @@ type Discovery struct {
 	// order scanned.
 	Dirs []string
 	// Servers holds one entry per pid, alive and dead alike, newest first
-	// (by Started, then pid). When several files name the same pid, the
-	// newest file wins.
+	// (by Started, then live before dead, then pid). When several files
+	// name the same pid, the newest file wins.
 	Servers []Server
 	// Problems are per-file or per-directory issues, each naming the remote
 	// path; most are *FileError. They do not stop the other files.
@@ -239,10 +239,14 @@ func ParseDiscovery(out []byte, nonce string) (*Discovery, error) {
 	return d, nil
 }
 
-// newer orders servers newest first: by Started, then pid, then file name.
+// newer orders servers newest first: by Started, then live before dead,
+// then higher pid, then file name.
 func newer(a, b Server) bool {
 	if !a.Started.Equal(b.Started) {
 		return a.Started.After(b.Started)
+	}
+	if a.Alive != b.Alive {
+		return a.Alive
 	}
 	if a.PID != b.PID {
 		return a.PID > b.PID

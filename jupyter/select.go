@@ -31,9 +31,9 @@ func (e *AmbiguousError) Error() string {
 }
 
 // Select picks one of servers (normally the live, probed ones). sel "" picks
-// the newest (by Started, then pid). Otherwise sel is matched, in this order
-// of precedence, as: a number equal to a Port or PID; an exact Sock or
-// RootDir path; a path suffix of Sock or RootDir that starts at a "/"
+// the newest (by Started, then live first, then pid). Otherwise sel is
+// matched, in this order of precedence, as: a number equal to a Port or PID;
+// an exact Sock or RootDir path; a path suffix of Sock or RootDir that starts at a "/"
 // boundary ("proj" matches "/home/u/proj"). The first rule with any match
 // decides; more than one match there is an *AmbiguousError. It returns the
 // chosen server and the others (newest first).
