@@ -46,8 +46,9 @@ func LaunchCommand() string { return "sh -s" }
 // picks the frontend, listens on a unix socket in the 0700 run directory
 // when the server supports it (jupyter_server >= 1.11, notebook >= 6.4, on
 // Linux, macOS and BSD) and otherwise on 127.0.0.1 with a free port, waits
-// for the runtime file and prints it. Every value in o reaches the script
-// through ShellQuote. Parse its stdout with ParseLaunch and the same nonce.
+// for the runtime file and prints it. When the remote user is root it adds
+// --allow-root (Jupyter refuses root otherwise). Every value in o reaches
+// the script through ShellQuote. Parse its stdout with ParseLaunch and the same nonce.
 func LaunchScript(o LaunchOptions, nonce string) []byte {
 	wait := int((o.Wait + time.Second - 1) / time.Second)
 	if wait <= 0 {

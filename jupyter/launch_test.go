@@ -131,15 +131,20 @@ func TestLaunchRealJupyter(t *testing.T) {
 	testbed.Require(t)
 	r := newRemote(t)
 	token := "tok'$(touch /tmp/nbtunnel-pwned)`x`"
+	// A state directory whose socket path would be too long for a unix
+	// socket makes the script fall back to TCP on 127.0.0.1.
+	long := "state/" + strings.Repeat("d", 90)
 	tests := []struct {
-		frontend, wantKind string
+		frontend, wantKind, state string
+		wantTCP                   bool
 	}{
-		{"", jupyter.KindNotebook},
-		{"server", jupyter.KindServer},
+		{"", jupyter.KindNotebook, "", false},
+		{"server", jupyter.KindServer, "", false},
+		{"server", jupyter.KindServer, long, true},
 	}
 	var started []jupyter.Server
 	for _, tt := range tests {
-		res, err := r.launch(jupyter.LaunchOptions{Frontend: tt.frontend, Token: token, Dir: "work/../"})
+		res, err := r.launch(jupyter.LaunchOptions{Frontend: tt.frontend, Token: token, Dir: "work/../", StateDir: tt.state})
 		if err != nil {
 			var le *jupyter.LaunchError
 			if errors.As(err, &le) {
@@ -148,8 +153,17 @@ func TestLaunchRealJupyter(t *testing.T) {
 			t.Fatalf("launch %q: %v", tt.frontend, err)
 		}
 		s := res.Server
-		if s.Kind != tt.wantKind || s.Sock == "" || s.Token != token || res.Python != "/usr/bin/python3" || !s.Alive {
+		if s.Kind != tt.wantKind || s.Token != token || res.Python != "/usr/bin/python3" || !s.Alive ||
+			(s.Sock == "") != tt.wantTCP || (s.Port != 0) != tt.wantTCP {
 			t.Errorf("launch %q = %+v", tt.frontend, res)
+		}
+		if tt.wantTCP {
+			if s.Hostname != "127.0.0.1" {
+				t.Errorf("TCP server bound to %q, want 127.0.0.1", s.Hostname)
+			}
+			probe(t, s)
+			started = append(started, s)
+			continue
 		}
 		if !strings.HasPrefix(s.Sock, filepath.Join(r.home, ".nbtunnel", "run")+"/") {
 			t.Errorf("socket %s is not in the run directory", s.Sock)
@@ -170,8 +184,8 @@ func TestLaunchRealJupyter(t *testing.T) {
 
 	d := r.discover()
 	alive := d.Alive()
-	if len(alive) != 2 {
-		t.Fatalf("discovery found %d live servers, want 2: %+v %v", len(alive), d.Servers, d.Problems)
+	if len(alive) != 3 {
+		t.Fatalf("discovery found %d live servers, want 3: %+v %v", len(alive), d.Servers, d.Problems)
 	}
 
 	// pip through the kernel's interpreter: Debian's python3 kernelspec.
