@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -8,14 +9,18 @@ import (
 	"sync/atomic"
 )
 
-// copyBufSize is the size of the pooled buffers that move data between a local socket and an SSH channel.
-// An x/crypto/ssh channel sends at most 32 KiB per packet and queues every received packet separately, so
-// a buffer of several packets lets one Read drain a burst of queued packets into one socket write, and one
-// socket read feed several channel packets to one channel Write.
-const copyBufSize = 128 << 10
+// Copy buffers. An x/crypto/ssh channel sends at most 32 KiB per packet and queues every received packet
+// separately, so a large buffer lets one channel Read drain a burst of queued packets into one socket
+// write, and one socket read feed several packets to one channel Write. But most forwarded connections
+// are idle most of the time (a notebook's websockets), and a goroutine blocked in Read holds its buffer:
+// copyHalf therefore waits with a small buffer of its own and takes a large pooled one only while reads
+// fill the small one.
+const (
+	copyBufSize  = 128 << 10
+	smallBufSize = 4 << 10
+)
 
-// bufPool recycles copy buffers across connections; a notebook page opens dozens of connections and each
-// direction of each needs one buffer while it runs. It holds no state beyond spare memory.
+// bufPool recycles large copy buffers across connections. It holds no state beyond spare memory.
 var bufPool = sync.Pool{New: func() any {
 	b := make([]byte, copyBufSize)
 	return &b
@@ -25,11 +30,19 @@ var bufPool = sync.Pool{New: func() any {
 // chunk's length to count, when count is not nil, as soon as the chunk is written. It does not use
 // io.ReaderFrom or io.WriterTo: for SSH channels they fall back to io.Copy with a fresh 32 KiB buffer.
 func copyHalf(dst io.Writer, src io.Reader, count *atomic.Int64) (int64, error) {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
+	var small [smallBufSize]byte
+	var big *[]byte
+	defer func() {
+		if big != nil {
+			bufPool.Put(big)
+		}
+	}()
 	var written int64
 	for {
+		buf := small[:]
+		if big != nil {
+			buf = *big
+		}
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			w, werr := dst.Write(buf[:n])
@@ -49,6 +62,13 @@ func copyHalf(dst io.Writer, src io.Reader, count *atomic.Int64) (int64, error) 
 				return written, nil
 			}
 			return written, rerr
+		}
+		switch {
+		case big == nil && n == len(small):
+			big = bufPool.Get().(*[]byte) // data is flowing
+		case big != nil && n < smallBufSize:
+			bufPool.Put(big) // a trickle: likely to block in the next Read
+			big = nil
 		}
 	}
 }
@@ -111,3 +131,19 @@ func join(a, b net.Conn, aToB, bToA *atomic.Int64) error {
 	}
 	return first
 }
+
+// NewReadBufferedConn wraps c, the transport under an SSH connection, so that its reads come from a
+// buffer of size bytes (at least 64 KiB). golang.org/x/crypto/ssh reads its transport through a 4 KiB
+// bufio.Reader and so makes two or three read system calls per 32 KiB data packet; with a large buffer
+// below it one call fetches every packet the kernel holds. Writes, Close and the rest go to c unchanged.
+// The returned conn's Read must not be called concurrently, like that of any bufio.Reader.
+func NewReadBufferedConn(c net.Conn, size int) net.Conn {
+	return &readBufferedConn{Conn: c, r: bufio.NewReaderSize(c, max(size, 64<<10))}
+}
+
+type readBufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *readBufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }

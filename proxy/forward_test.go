@@ -155,7 +155,19 @@ func TestForwardHalfClose(t *testing.T) {
 }
 
 func TestForwardEcho(t *testing.T) {
-	_, client := sshClient(t, sshtest.Options{})
+	for _, buffered := range []bool{false, true} {
+		t.Run("buffered="+strconv.FormatBool(buffered), func(t *testing.T) {
+			testForwardEcho(t, buffered)
+		})
+	}
+}
+
+func testForwardEcho(t *testing.T, buffered bool) {
+	newClient := sshClient
+	if buffered {
+		newClient = sshClientBuffered
+	}
+	_, client := newClient(t, sshtest.Options{})
 	f := startForwarder(t, client, "tcp", tcpBackend(t), nil)
 	c := dialLocal(t, f, "echo")
 	payload := make([]byte, 5<<20)

@@ -167,6 +167,26 @@ func sshClient(tb testing.TB, opts sshtest.Options, ciphers ...string) (*sshtest
 	return s, s.Dial(tb, cfg)
 }
 
+// sshClientBuffered is sshClient with the client's transport wrapped by proxy.NewReadBufferedConn.
+func sshClientBuffered(tb testing.TB, opts sshtest.Options, ciphers ...string) (*sshtest.Server, *ssh.Client) {
+	tb.Helper()
+	s := sshtest.NewServer(tb, opts)
+	cfg := s.ClientConfig()
+	cfg.Ciphers = ciphers
+	nc, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		tb.Fatalf("dialing %s: %v", s.Addr, err)
+	}
+	sc, chans, reqs, err := ssh.NewClientConn(proxy.NewReadBufferedConn(nc, 256<<10), s.Addr, cfg)
+	if err != nil {
+		nc.Close()
+		tb.Fatalf("ssh handshake with %s: %v", s.Addr, err)
+	}
+	c := ssh.NewClient(sc, chans, reqs)
+	tb.Cleanup(func() { c.Close() })
+	return s, c
+}
+
 // waitFor polls cond until it holds or ioTimeout passes.
 func waitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
