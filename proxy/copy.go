@@ -80,10 +80,14 @@ type closeWriter interface {
 }
 
 // closeWrite signals end of data on c. A stream with no way to half-close is closed, because the peer
-// could otherwise wait forever for more data.
+// could otherwise wait forever for more data. An SSH channel that the peer has closed already answers
+// io.EOF: there is nobody left to tell, which is no failure.
 func closeWrite(c io.Writer) error {
 	if cw, ok := c.(closeWriter); ok {
-		return cw.CloseWrite()
+		if err := cw.CloseWrite(); err != nil && err != io.EOF {
+			return err
+		}
+		return nil
 	}
 	if cl, ok := c.(io.Closer); ok {
 		return cl.Close()

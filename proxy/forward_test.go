@@ -21,7 +21,11 @@ import (
 	"github.com/nbtunnel/nbtunnel/proxy"
 	"github.com/nbtunnel/nbtunnel/proxy/sshtest"
 	"go.uber.org/goleak"
+	"golang.org/x/crypto/ssh"
 )
+
+// *ssh.Client is the Dialer the command uses.
+var _ proxy.Dialer = (*ssh.Client)(nil)
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
@@ -68,9 +72,11 @@ func TestForwardHTTP(t *testing.T) {
 					t.Errorf("body = %q, %v; want %q", got, err, want)
 				}
 			}
+			tr.CloseIdleConnections()
+			waitFor(t, "the connection to end", func() bool { return f.Stats().Active == 0 })
 			st := f.Stats()
-			if st.Total < 1 || st.DialErrors != 0 || st.BytesIn == 0 || st.BytesOut == 0 {
-				t.Errorf("Stats() = %+v, want Total >= 1, no dial errors, bytes both ways", st)
+			if st.Total < 1 || st.DialErrors != 0 || st.CopyErrors != 0 || st.BytesIn == 0 || st.BytesOut == 0 {
+				t.Errorf("Stats() = %+v, want Total >= 1, no errors, bytes both ways", st)
 			}
 		})
 	}
@@ -275,10 +281,17 @@ func TestForwardReconnect(t *testing.T) {
 	s, client := sshClient(t, sshtest.Options{})
 	backend := tcpBackend(t)
 	f := startForwarder(t, client, "tcp", backend, func(f *proxy.Forwarder) { f.Grace = time.Hour })
+	active := dialLocal(t, f, "echo")
+	io.WriteString(active, "x")
+	io.ReadFull(active, make([]byte, 1))
 
 	s.DropAll()
 	if err := client.Wait(); err == nil {
 		t.Fatalf("client.Wait after DropAll = nil, want an error")
+	}
+	// A stream of the dead connection ends instead of hanging.
+	if _, err := io.ReadAll(active); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("reading a stream of the dropped connection: %v, want EOF", err)
 	}
 	// The forwarder has not been told yet: the dial fails on the dead client and the connection waits for
 	// a new target.
