@@ -157,11 +157,14 @@ func TestRelayCancel(t *testing.T) {
 	stdinR, stdinW := io.Pipe()
 	defer stdinW.Close()
 	stdoutR, stdoutW := io.Pipe()
-	go io.Copy(io.Discard, stdoutR)
 	ctx, cancel := context.WithCancel(context.Background())
 	res := relayResult(ctx, stdinR, stdoutW, remote)
-	io.WriteString(far, "x") // Relay is mid-stream, both directions blocked in reads
-	cancel()
+	io.WriteString(far, "x")
+	if _, err := io.ReadFull(stdoutR, make([]byte, 1)); err != nil {
+		t.Fatalf("reading stdout: %v", err)
+	}
+	go io.Copy(io.Discard, stdoutR)
+	cancel() // Relay is mid-stream, both directions blocked in reads
 	if err := <-res; !errors.Is(err, context.Canceled) {
 		t.Errorf("Relay after cancel = %v, want context.Canceled", err)
 	}
