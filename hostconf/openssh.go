@@ -85,10 +85,21 @@ var ErrUnsupportedConfig = errors.New("unsupported ssh config")
 // takes the settings from `ssh -G` (see ResolveOptions.SSHPath). Errors name
 // the config file and line.
 func Resolve(ctx context.Context, alias string, o ResolveOptions) (*Host, error) {
-	return resolve(ctx, alias, o, "", 0, 0)
+	budget := maxResolves
+	return resolve(ctx, alias, o, "", 0, 0, &budget)
 }
 
-func resolve(ctx context.Context, alias string, o ResolveOptions, cmdUser string, cmdPort, depth int) (*Host, error) {
+// maxResolves bounds the hosts one Resolve resolves, jump hops included.
+const maxResolves = 64
+
+func resolve(ctx context.Context, alias string, o ResolveOptions, cmdUser string, cmdPort, depth int, budget *int) (*Host, error) {
+	if *budget <= 0 {
+		return nil, fmt.Errorf("resolving %s: too many ProxyJump hops (more than %d hosts)", alias, maxResolves)
+	}
+	*budget--
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("resolving %s: %w", alias, err)
+	}
 	if o.Home == "" {
 		return nil, errors.New("resolving ssh host: ResolveOptions.Home is not set")
 	}
@@ -122,7 +133,7 @@ func resolve(ctx context.Context, alias string, o ResolveOptions, cmdUser string
 		}
 		fromG = true
 	}
-	h, err := build(ctx, alias, cmdUser, cmdPort, set, fromG, o, depth)
+	h, err := build(ctx, alias, cmdUser, cmdPort, set, fromG, o, depth, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -713,7 +724,7 @@ func parseSSHG(out []byte, name string) *settings {
 }
 
 // build turns the obtained settings into a Host.
-func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *settings, fromG bool, o ResolveOptions, depth int) (*Host, error) {
+func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *settings, fromG bool, o ResolveOptions, depth int, budget *int) (*Host, error) {
 	h := &Host{Alias: alias}
 	bad := func(s setting, key string, err error) error {
 		return fmt.Errorf("reading %s: %s: %w", s.where(), key, err)
@@ -854,7 +865,7 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 			return nil, bad(s, "ProxyJump", err)
 		}
 		for i, hop := range hops {
-			jh, err := resolve(ctx, hop.host, o, hop.user, hop.port, depth+1)
+			jh, err := resolve(ctx, hop.host, o, hop.user, hop.port, depth+1, budget)
 			if err != nil {
 				return nil, fmt.Errorf("resolving ProxyJump hop %q of %s (%s): %w", hop.host, alias, s.where(), err)
 			}

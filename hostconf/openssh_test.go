@@ -430,3 +430,29 @@ func compareWithSSHG(t *testing.T, h *hostconf.Host, g map[string][]string, home
 	check("controlmaster", h.ControlMaster, cm)
 	check("identitiesonly", strconv.FormatBool(h.IdentitiesOnly), map[string]string{"yes": "true", "no": "false"}[one(g, "identitiesonly")])
 }
+
+func FuzzConfig(f *testing.F) {
+	for _, name := range []string{"basic.conf", "proxy.conf", "algs.conf", "match.conf", "exec.conf"} {
+		b, err := os.ReadFile(filepath.Join("testdata/openssh", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "gpu")
+	}
+	f.Add([]byte("Host a\n ProxyJump a,a,a,a\n"), "a")
+	f.Add([]byte("Match host \"x\" !user y\n Port 1\n"), "x")
+	f.Fuzz(func(t *testing.T, config []byte, alias string) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "config")
+		if err := os.WriteFile(p, config, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		h, err := hostconf.Resolve(context.Background(), alias, hostconf.ResolveOptions{ConfigFile: p, Home: dir, LocalUser: "me", SSHPath: "-"})
+		if err == nil && h.HostKeys == nil {
+			t.Fatal("got a host without HostKeys")
+		}
+		if err != nil && !strings.Contains(err.Error(), p) && !strings.Contains(err.Error(), "host") {
+			t.Fatalf("got error %q, want it to name the file or host", err)
+		}
+	})
+}
