@@ -446,7 +446,7 @@ func TestKnownHostsAgainstServer(t *testing.T) {
 
 func FuzzKnownHosts(f *testing.F) {
 	k := getKeys(f)
-	f.Add([]byte("host.example " + authLine(k.ed.PublicKey()) + "\n"), "host.example")
+	f.Add([]byte("host.example "+authLine(k.ed.PublicKey())+"\n"), "host.example")
 	f.Add([]byte("@cert-authority *.example "+authLine(k.ca.PublicKey())+"\n@revoked * "+authLine(k.ed2.PublicKey())), "a.example")
 	f.Add([]byte(knownhosts.HashHostname("h")+" "+authLine(k.ed.PublicKey())+"\n|1|bad|hash ssh-ed25519 AAAA\n"), "h")
 	f.Add([]byte("[h]:2222,!x,*? "+authLine(k.ecdsa.PublicKey())+"\r\nbroken\n\n#c"), "[h]:2222")
