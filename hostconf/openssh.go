@@ -813,8 +813,10 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 			h.IdentityAgent = ""
 		case strings.EqualFold(v, "none"):
 			h.IdentityAgent = "none"
-		case strings.HasPrefix(v, "$"):
-			name := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(v, "$"), "{"), "}")
+		case strings.HasPrefix(v, "$") && !strings.HasPrefix(v, "${"):
+			// "$VAR": the variable holds the socket path (${VAR} inside
+			// a path is expanded below, like any file name).
+			name := v[1:]
 			h.IdentityAgent = o.Getenv(name)
 			if h.IdentityAgent == "" {
 				return nil, bad(s, "IdentityAgent", fmt.Errorf("environment variable %s is not set", name))

@@ -92,6 +92,21 @@ func TestResolveTable(t *testing.T) {
 				t.Errorf("got default identity files %q", h.IdentityFiles)
 			}
 		}},
+		{"agent.conf", "env", func(t *testing.T, h *hostconf.Host) {
+			if h.IdentityAgent != "/run/my.sock" {
+				t.Errorf("got IdentityAgent %q, want /run/my.sock", h.IdentityAgent)
+			}
+		}},
+		{"agent.conf", "braces", func(t *testing.T, h *hostconf.Host) {
+			if h.IdentityAgent != "/run/agent.sock.d/x" {
+				t.Errorf("got IdentityAgent %q, want /run/agent.sock.d/x", h.IdentityAgent)
+			}
+		}},
+		{"agent.conf", "sock", func(t *testing.T, h *hostconf.Host) {
+			if h.IdentityAgent != "" {
+				t.Errorf("got IdentityAgent %q, want \"\" (use $SSH_AUTH_SOCK)", h.IdentityAgent)
+			}
+		}},
 		{"basic.conf", "upper", func(t *testing.T, h *hostconf.Host) {
 			if h.User != "quoted user" {
 				t.Errorf("got user %q, want %q", h.User, "quoted user")
@@ -455,4 +470,35 @@ func FuzzConfig(f *testing.F) {
 			t.Fatalf("got error %q, want it to name the file or host", err)
 		}
 	})
+}
+
+// TestResolveDefaultFiles reads ~/.ssh/config under Home (relative
+// Includes are relative to ~/.ssh) and then the system file.
+func TestResolveDefaultFiles(t *testing.T) {
+	home := t.TempDir()
+	sshDir := filepath.Join(home, ".ssh")
+	if err := os.MkdirAll(filepath.Join(sshDir, "conf.d"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"config":          "Include conf.d/*.conf\r\nHost r\r\n  Port 2200\r\n",
+		"conf.d/a.conf":   "Host r\n  User rel\n  Port 1100\n",
+		"conf.d/b.conf":   "Host r\n  User second\n  IdentityFile ~/.ssh/id_b\n",
+		"conf.d/skip.txt": "Host r\n  User wrong\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(sshDir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := hostconf.Resolve(context.Background(), "r", hostconf.ResolveOptions{Home: home, LocalUser: "me", SSHPath: "-"})
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if h.User != "rel" || h.Port != 1100 || h.Source != filepath.Join(sshDir, "config") {
+		t.Errorf("got user %q port %d source %q, want rel 1100 %s", h.User, h.Port, h.Source, filepath.Join(sshDir, "config"))
+	}
+	if want := []string{filepath.Join(sshDir, "id_b")}; !reflect.DeepEqual(h.IdentityFiles, want) {
+		t.Errorf("got identity files %q, want %q", h.IdentityFiles, want)
+	}
 }
