@@ -1,0 +1,97 @@
+package hostconf
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// PuttyFileStore is Unix PuTTY's store: one file per session under
+// SessionDir, host keys in HostKeysFile. It is also usable on Windows for
+// a PuTTY built with file storage, and in tests.
+type PuttyFileStore struct {
+	// Dir is PuTTY's configuration directory (~/.putty).
+	Dir string
+	// SessionDir holds one Key=Value file per session.
+	SessionDir string
+	// HostKeysFile is the host-key cache (Dir/sshhostkeys).
+	HostKeysFile string
+}
+
+// NewPuttyFileStore finds PuTTY's files the way Unix PuTTY (0.78) does:
+// $PUTTYDIR if set; else $XDG_CONFIG_HOME/putty (or home/.config/putty)
+// if that exists; else home/.putty. $PUTTYSESSIONS and $PUTTYSSHHOSTKEYS
+// override the sessions directory and the host-key file. Nothing is
+// created.
+func NewPuttyFileStore(home string, getenv func(string) string) *PuttyFileStore {
+	dir := getenv("PUTTYDIR")
+	if dir == "" {
+		xdg := getenv("XDG_CONFIG_HOME")
+		if xdg != "" {
+			xdg = filepath.Join(xdg, "putty")
+		} else {
+			xdg = filepath.Join(home, ".config", "putty")
+		}
+		if _, err := os.Stat(xdg); err == nil {
+			dir = xdg
+		} else {
+			dir = filepath.Join(home, ".putty")
+		}
+	}
+	s := &PuttyFileStore{
+		Dir:          dir,
+		SessionDir:   getenv("PUTTYSESSIONS"),
+		HostKeysFile: getenv("PUTTYSSHHOSTKEYS"),
+	}
+	if s.SessionDir == "" {
+		s.SessionDir = filepath.Join(dir, "sessions")
+	}
+	if s.HostKeysFile == "" {
+		s.HostKeysFile = filepath.Join(dir, "sshhostkeys")
+	}
+	return s
+}
+
+// Where returns the session's file path.
+func (s *PuttyFileStore) Where(name string) string {
+	return filepath.Join(s.SessionDir, puttyFileName(name))
+}
+
+// Load reads the session's file.
+func (s *PuttyFileStore) Load(name string) (*PuttySession, error) {
+	path := s.Where(name)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w %q: %s does not exist (list sessions with: ls %s)", ErrNoPuttySession, name, path, s.SessionDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading PuTTY session %q: %w", name, err)
+	}
+	return ParsePuttySessionFile(name, data), nil
+}
+
+// Save writes the session's file atomically (WriteFileAtomic), creating
+// the sessions directory (mode 0700) if needed.
+func (s *PuttyFileStore) Save(sess *PuttySession) error {
+	path := s.Where(sess.Name)
+	if err := os.MkdirAll(s.SessionDir, 0o700); err != nil {
+		return fmt.Errorf("saving PuTTY session %q: %w", sess.Name, err)
+	}
+	data := sess.MarshalFile()
+	if err := WriteFileAtomic(path, data, 0o600); err != nil {
+		return fmt.Errorf("saving PuTTY session %q: %w", sess.Name, err)
+	}
+	*sess = *ParsePuttySessionFile(sess.Name, data)
+	return nil
+}
+
+// HostKeys reads HostKeysFile; a missing file is an empty cache.
+func (s *PuttyFileStore) HostKeys() (HostKeyChecker, error) {
+	data, err := os.ReadFile(s.HostKeysFile)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading PuTTY host keys: %w", err)
+	}
+	return ParsePuttyHostKeys(data, s.HostKeysFile), nil
+}

@@ -1,0 +1,113 @@
+//go:build windows
+
+package hostconf
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/windows/registry"
+)
+
+const (
+	puttyRegSessions = `Software\SimonTatham\PuTTY\Sessions`
+	puttyRegHostKeys = `Software\SimonTatham\PuTTY\SshHostKeys`
+)
+
+// NewPuttyStore returns Windows PuTTY's registry store under HKEY_CURRENT_USER.
+// home and getenv are not used on Windows.
+func NewPuttyStore(home string, getenv func(string) string) (PuttyStore, error) {
+	return puttyRegistryStore{}, nil
+}
+
+type puttyRegistryStore struct{}
+
+func (puttyRegistryStore) Where(name string) string {
+	return `HKEY_CURRENT_USER\` + puttyRegSessions + `\` + puttyRegistryKey(name)
+}
+
+func (r puttyRegistryStore) Load(name string) (*PuttySession, error) {
+	k, err := registry.OpenKey(registry.CURRENT_USER, puttyRegSessions+`\`+puttyRegistryKey(name), registry.QUERY_VALUE)
+	if errors.Is(err, registry.ErrNotExist) {
+		return nil, fmt.Errorf("%w %q: %s does not exist (open PuTTY to see your saved sessions)", ErrNoPuttySession, name, r.Where(name))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading PuTTY session %q (%s): %w", name, r.Where(name), err)
+	}
+	defer k.Close()
+	names, err := k.ReadValueNames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("reading PuTTY session %q (%s): %w", name, r.Where(name), err)
+	}
+	s := &PuttySession{Name: name}
+	for _, n := range names {
+		e := puttyEntry{key: n, kv: true}
+		if v, typ, err := k.GetStringValue(n); err == nil {
+			_ = typ
+			e.value = v
+		} else if v, typ, err := k.GetIntegerValue(n); err == nil && typ == registry.DWORD {
+			e.value, e.isInt = strconv.FormatInt(int64(int32(uint32(v))), 10), true
+		} else {
+			continue // a type PuTTY does not use; left alone
+		}
+		s.entries = append(s.entries, e)
+	}
+	return s, nil
+}
+
+func (r puttyRegistryStore) Save(s *PuttySession) error {
+	k, _, err := registry.CreateKey(registry.CURRENT_USER, puttyRegSessions+`\`+puttyRegistryKey(s.Name), registry.QUERY_VALUE|registry.SET_VALUE)
+	if err != nil {
+		return fmt.Errorf("saving PuTTY session %q (%s): %w", s.Name, r.Where(s.Name), err)
+	}
+	defer k.Close()
+	for _, name := range s.deleted {
+		if err := k.DeleteValue(name); err != nil && !errors.Is(err, registry.ErrNotExist) {
+			return fmt.Errorf("saving PuTTY session %q (%s): %w", s.Name, r.Where(s.Name), err)
+		}
+	}
+	for i := range s.entries {
+		e := &s.entries[i]
+		if !e.changed {
+			continue
+		}
+		if e.isInt {
+			err = k.SetDWordValue(e.key, uint32(int32(atoi(e.value))))
+		} else {
+			err = k.SetStringValue(e.key, e.value)
+		}
+		if err != nil {
+			return fmt.Errorf("saving PuTTY session %q (%s) value %s: %w", s.Name, r.Where(s.Name), e.key, err)
+		}
+		e.changed = false
+	}
+	s.deleted = nil
+	return nil
+}
+
+func (puttyRegistryStore) HostKeys() (HostKeyChecker, error) {
+	where := `HKEY_CURRENT_USER\` + puttyRegHostKeys
+	k, err := registry.OpenKey(registry.CURRENT_USER, puttyRegHostKeys, registry.QUERY_VALUE)
+	if errors.Is(err, registry.ErrNotExist) {
+		return ParsePuttyHostKeys(nil, where), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading PuTTY host keys (%s): %w", where, err)
+	}
+	defer k.Close()
+	names, err := k.ReadValueNames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("reading PuTTY host keys (%s): %w", where, err)
+	}
+	var b strings.Builder
+	for _, n := range names {
+		v, _, err := k.GetStringValue(n)
+		if err != nil || strings.ContainsAny(n, " \n") {
+			continue
+		}
+		b.WriteString(n + " " + v + "\n")
+	}
+	return ParsePuttyHostKeys([]byte(b.String()), where), nil
+}
