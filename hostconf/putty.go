@@ -241,3 +241,12 @@ func puttyRegistryKey(name string) string {
 	}
 	return b.String()
 }
+
+// IsInt reports whether key holds an integer (REG_DWORD) value. File
+// stores have no types: there it is true only for values set by SetInt.
+func (s *PuttySession) IsInt(key string) bool {
+	if i := s.find(key); i >= 0 {
+		return s.entries[i].isInt
+	}
+	return false
+}
