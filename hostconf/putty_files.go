@@ -73,7 +73,9 @@ func (s *PuttyFileStore) Load(name string) (*PuttySession, error) {
 }
 
 // Save writes the session's file atomically (WriteFileAtomic), creating
-// the sessions directory (mode 0700) if needed.
+// the sessions directory (mode 0700) if needed. The backup of the previous
+// version is moved to Dir/nbtunnel-backup/, since PuTTY would list a
+// backup left in SessionDir as a session.
 func (s *PuttyFileStore) Save(sess *PuttySession) error {
 	path := s.Where(sess.Name)
 	if err := os.MkdirAll(s.SessionDir, 0o700); err != nil {
@@ -82,6 +84,14 @@ func (s *PuttyFileStore) Save(sess *PuttySession) error {
 	data := sess.MarshalFile()
 	if err := WriteFileAtomic(path, data, 0o600); err != nil {
 		return fmt.Errorf("saving PuTTY session %q: %w", sess.Name, err)
+	}
+	// PuTTY lists every file in SessionDir as a session: keep the backup
+	// WriteFileAtomic made out of there.
+	backupDir := filepath.Join(s.Dir, "nbtunnel-backup")
+	if _, err := os.Stat(path + BackupSuffix); err == nil {
+		if err := os.MkdirAll(backupDir, 0o700); err == nil {
+			os.Rename(path+BackupSuffix, filepath.Join(backupDir, filepath.Base(path)))
+		}
 	}
 	*sess = *ParsePuttySessionFile(sess.Name, data)
 	return nil

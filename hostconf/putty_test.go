@@ -178,6 +178,13 @@ func TestPuttyFileStoreLoadSave(t *testing.T) {
 	if want := "HostName=h\r\nZ=1\nPortNumber=2222\n"; string(got) != want {
 		t.Errorf("after Save: %q, want %q", got, want)
 	}
+	entries, _ := os.ReadDir(filepath.Dir(wantPath))
+	if len(entries) != 1 {
+		t.Errorf("sessions dir holds %d files after Save, want only the session (PuTTY lists every file)", len(entries))
+	}
+	if b, err := os.ReadFile(filepath.Join(home, ".putty", "nbtunnel-backup", filepath.Base(wantPath))); err != nil || string(b) != orig {
+		t.Errorf("backup of the previous session: %q, %v", b, err)
+	}
 	keys, err := st.HostKeys()
 	if err != nil || keys == nil {
 		t.Fatalf("HostKeys with no cache file: %v, %v", keys, err)
@@ -401,6 +408,24 @@ func FuzzPuttyHostKeys(f *testing.F) {
 		k, _, _, _, _ := ssh.ParseAuthorizedKey(b)
 		if k != nil {
 			keys.Callback(host)("127.0.0.1:22", nil, k)
+		}
+	})
+}
+
+func FuzzPuttySession(f *testing.F) {
+	f.Add([]byte("HostName=h\r\nPortNumber=22\nno equals\nK=a=b"), "PortNumber", "2222")
+	f.Fuzz(func(t *testing.T, data []byte, key, value string) {
+		s := hostconf.ParsePuttySessionFile("s", data)
+		if got := s.MarshalFile(); string(got) != string(data) {
+			t.Fatalf("round trip of %q gave %q", data, got)
+		}
+		if key == "" || strings.ContainsAny(key, "=\r\n") || strings.ContainsAny(value, "\r\n") {
+			return
+		}
+		s.Set(key, value)
+		again := hostconf.ParsePuttySessionFile("s", s.MarshalFile())
+		if got, ok := again.Get(key); !ok || got != value {
+			t.Fatalf("after Set(%q, %q) on %q: Get = %q, %v", key, value, data, got, ok)
 		}
 	})
 }
