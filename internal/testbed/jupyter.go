@@ -6,7 +6,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -291,17 +290,27 @@ func (j *Jupyter) ready(ctx context.Context) error {
 }
 
 // Stop sends SIGTERM and waits (at most 15 seconds, then SIGKILL) for the server to exit. A server stopped this
-// way removes its runtime file.
+// way removes its runtime file. SIGTERM is repeated every 2 seconds: Notebook 6 and jupyter_server 1.x lose a
+// SIGTERM that arrives while they write a log line (their handler's own log call fails with "reentrant call").
 func (j *Jupyter) Stop(ctx context.Context) error {
-	j.proc.signal(syscall.SIGTERM)
 	deadline := time.Now().Add(15 * time.Second)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	if !j.proc.waitUntil(deadline) {
-		j.proc.signalGroup(syscall.SIGKILL)
-		j.proc.waitUntil(time.Now().Add(5 * time.Second))
-		return fmt.Errorf("stopping jupyter pid %d on host %q: no exit after SIGTERM; killed", j.PID, j.host.Alias)
+	for {
+		j.proc.signal(syscall.SIGTERM)
+		next := time.Now().Add(2 * time.Second)
+		if next.After(deadline) {
+			next = deadline
+		}
+		if j.proc.waitUntil(next) {
+			break
+		}
+		if !time.Now().Before(deadline) {
+			j.proc.signalGroup(syscall.SIGKILL)
+			j.proc.waitUntil(time.Now().Add(5 * time.Second))
+			return fmt.Errorf("stopping jupyter pid %d on host %q: no exit after SIGTERM; killed; %s", j.PID, j.host.Alias, logTail(j.Log))
+		}
 	}
 	// Kernels live in the server's session; make sure none outlives it.
 	_ = syscall.Kill(-j.PID, syscall.SIGKILL)
@@ -316,7 +325,7 @@ func (j *Jupyter) Kill(ctx context.Context) error {
 		deadline = d
 	}
 	if !j.proc.waitUntil(deadline) {
-		return fmt.Errorf("killing jupyter pid %d on host %q: %w", j.PID, j.host.Alias, errors.New("no exit"))
+		return fmt.Errorf("killing jupyter pid %d on host %q: no exit; %s", j.PID, j.host.Alias, logTail(j.Log))
 	}
 	return nil
 }
