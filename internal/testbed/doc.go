@@ -19,6 +19,19 @@
 //	j, err := h.StartJupyter(ctx, testbed.JupyterOptions{Kind: testbed.KindServer, BaseURL: "/x/"})
 //	// run the product with -F bed.SSHConfig lab, expect j.Token / j.Port ...
 //
+// What a test can do with the pieces:
+//
+//   - bed.SSHCommand(ctx, "lab", "true") runs the real OpenSSH client with bed.SSHConfig.
+//   - h.Run(ctx, script) runs "sh -c script" as h.User inside h.Netns (no SSH); h.RunRoot runs it as root there.
+//   - h.DialContext(ctx, "tcp", "127.0.0.1:PORT") connects from inside the namespace; j.Get and j.HTTPClient
+//     talk to a Jupyter server there directly.
+//   - Faults: h.KillSSHDConnections (drops every live connection), h.StopSSHD / h.RestartSSHD,
+//     h.ChangeHostKey (then bed.UpdateKnownHosts to trust the new key), j.Kill (leaves a stale runtime file),
+//     j.Stop (clean exit, runtime file removed).
+//   - PuTTY: bed.PuTTYKey(ctx, 2 or 3, passphrase) converts ClientKey to a .ppk file; h.PuTTYHostKey and
+//     WritePuTTYHostKeys(dir, hosts...) give plink a trusted host key cache. PuTTY 0.78 on Linux ignores $HOME
+//     (it uses the password database's home): run plink with PUTTYDIR=dir so it never touches root's ~/.putty.
+//
 // Require skips a test when the machine cannot run the bed (not root, a binary missing); when the environment
 // variable NBTUNNEL_E2E is "1" it fails the test instead, so CI never silently skips.
 //
