@@ -265,7 +265,7 @@ func (b *Bed) record(kind, name string) error {
 	return nil
 }
 
-// Close stops every Jupyter and sshd the bed started, kills every remaining process in its namespaces or
+// Close kills (SIGKILL) every Jupyter and sshd the bed started, every remaining process in its namespaces or
 // running as its users, and removes namespaces, links, routes, users, Dir and the state directory.
 // It is idempotent and safe for concurrent use; every call returns the first call's result. It gives up on
 // stuck steps after bounded waits (about a minute in the worst case) and reports them.
@@ -283,15 +283,9 @@ func (b *Bed) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var errs []error
-	// Polite stop first so Jupyter servers can remove their runtime files, then force.
+	// No polite stop: homes, runtime files and logs are removed below anyway.
 	for _, p := range procs {
-		p.signalGroup(sigTERM)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for _, p := range procs {
-		if !p.waitUntil(deadline) {
-			p.signalGroup(sigKILL)
-		}
+		p.signalGroup(sigKILL)
 	}
 	if b.state != "" {
 		unlock, err := globalLock(ctx)

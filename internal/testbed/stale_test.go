@@ -15,24 +15,32 @@ import (
 	"github.com/nbtunnel/nbtunnel/internal/testbed"
 )
 
-// TestCrashHelper is not a test: TestStaleCleanup runs the test binary with it to make a bed that is never
-// closed. It prints "NETNS USER JUPYTERPID" and then blocks until killed.
-func TestCrashHelper(t *testing.T) {
-	if os.Getenv("NBT_TESTBED_CRASH_HELPER") != "1" {
-		t.Skip("helper process for TestStaleCleanup")
+func TestMain(m *testing.M) {
+	if os.Getenv("NBT_TESTBED_CRASH_HELPER") == "1" {
+		crashHelper()
+		return
 	}
+	os.Exit(m.Run())
+}
+
+// crashHelper runs in a child process of TestStaleCleanup: it makes a bed that is never closed, prints
+// "NETNS USER JUPYTERPID" and blocks until killed.
+func crashHelper() {
 	ctx := context.Background()
 	bed, err := testbed.Start(ctx, testbed.Options{})
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	h, err := bed.AddHost(ctx, testbed.HostOptions{Alias: "crash"})
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	j, err := h.StartJupyter(ctx, testbed.JupyterOptions{Kind: testbed.KindServer})
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	fmt.Printf("%s %s %d\n", h.Netns, h.User, j.PID)
 	select {}
@@ -50,7 +58,7 @@ func TestStaleCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCrashHelper$", "-test.v")
+	cmd := exec.CommandContext(ctx, os.Args[0])
 	cmd.Env = append(os.Environ(), "NBT_TESTBED_CRASH_HELPER=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

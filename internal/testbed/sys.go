@@ -20,7 +20,6 @@ import (
 )
 
 const (
-	sigTERM = syscall.SIGTERM
 	sigKILL = syscall.SIGKILL
 )
 
