@@ -41,6 +41,10 @@ type ResolveOptions struct {
 	// Warn receives non-fatal problems (skipped known_hosts lines, ...);
 	// nil drops them.
 	Warn func(msg string)
+	// SkipHooks reads the configs as if nbtunnel's own hook blocks were
+	// not there: nbtunnel running as a host's ProxyCommand takes the route
+	// (direct, ProxyJump) the user's ssh would take without the hook.
+	SkipHooks bool
 
 	// systemConfig overrides /etc/ssh/ssh_config (tests).
 	systemConfig string
@@ -207,6 +211,24 @@ func (e *unsupportedError) Error() string {
 
 func (e *unsupportedError) Unwrap() error { return ErrUnsupportedConfig }
 
+// blankHooks empties the lines of nbtunnel's own hook blocks (keeping line
+// numbers), so the settings read are those the user's ssh would use
+// without the hook.
+func blankHooks(path string, data []byte, lines []string) {
+	blocks, err := Blocks(path, data)
+	if err != nil {
+		return // a damaged block is reported by the commands that edit it
+	}
+	for _, b := range blocks {
+		if !strings.HasPrefix(b.Key, "hook ") {
+			continue
+		}
+		for n := b.BeginLine; n <= b.EndLine && n <= len(lines); n++ {
+			lines[n-1] = ""
+		}
+	}
+}
+
 func loadConfigs(refs []configRef, o ResolveOptions) ([]*confFile, error) {
 	var out []*confFile
 	for _, r := range refs {
@@ -239,6 +261,9 @@ func parseConfigFile(path string, system bool, o ResolveOptions, stack []string)
 	}
 	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 	lines := strings.Split(string(data), "\n")
+	if o.SkipHooks {
+		blankHooks(path, data, lines)
+	}
 	raws := make(map[int]string)
 	includes := make(map[int][]string)
 	matches := make(map[int][]string)

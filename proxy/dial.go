@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -285,18 +284,6 @@ func dialJumps(ctx context.Context, h *hostconf.Host, o Options) (net.Conn, []io
 	return conn, closers, nil
 }
 
-// HostKeyName is the name h's host key is recorded under: HostKeyAlias
-// verbatim, else HostName, as "[HostName]:port" for a port other than 22.
-func HostKeyName(h *hostconf.Host) string {
-	if h.HostKeyAlias != "" {
-		return h.HostKeyAlias
-	}
-	if h.Port != 0 && h.Port != 22 {
-		return "[" + h.HostName + "]:" + strconv.Itoa(h.Port)
-	}
-	return h.HostName
-}
-
 // preferredCiphers puts AES-GCM first where the CPU has AES instructions and
 // ChaCha20-Poly1305 first where it does not.
 func preferredCiphers(user []string) []string {
@@ -326,7 +313,9 @@ func handshake(ctx context.Context, conn net.Conn, h *hostconf.Host, o Options) 
 	defer stopCtx()
 
 	auth := &authState{h: h, o: o, user: user, guard: g, ctx: ctx}
-	name := HostKeyName(h)
+	// Both checkers (known_hosts, PuTTY's cache) take host:port and apply
+	// HostKeyAlias themselves.
+	name := h.Addr()
 	cfg := &ssh.ClientConfig{
 		User:              user,
 		Auth:              auth.methods(),

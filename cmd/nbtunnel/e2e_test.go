@@ -1,3 +1,5 @@
+//go:build linux
+
 package main_test
 
 import (
@@ -226,7 +228,9 @@ func runCmd(t *testing.T, env []string, args ...string) (stdout, stderr string, 
 // get fetches u (following redirects) and returns status and body.
 func get(t *testing.T, u string) (int, string) {
 	t.Helper()
-	c := &http.Client{Timeout: 20 * time.Second}
+	// No keep-alive: an idle forwarded connection would keep an OpenSSH
+	// master (LocalCommand mode) from exiting, as with ssh -L.
+	c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := c.Get(u)
 	if err != nil {
 		t.Fatalf("GET %s: %v", redact(u), err)

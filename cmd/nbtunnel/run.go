@@ -51,6 +51,16 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		return cmdOpen(ctx, e, rest)
 	case "list", "ls":
 		return cmdList(ctx, e, rest)
+	case "proxy":
+		return cmdProxy(ctx, e, rest)
+	case "attach":
+		return cmdAttach(ctx, e, rest)
+	case "install":
+		return cmdInstall(ctx, e, rest, false)
+	case "uninstall":
+		return cmdInstall(ctx, e, rest, true)
+	case "forward":
+		return cmdForward(ctx, e, rest)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(io.out, usageText)
 		return 0
@@ -64,6 +74,9 @@ type hostFlags struct {
 	config  string
 	putty   string
 	verbose bool
+	// skipHooks: resolve as if our own hook blocks were absent (we are
+	// the hook).
+	skipHooks bool
 }
 
 func newFlagSet(name string, hf *hostFlags) *flag.FlagSet {
@@ -129,7 +142,8 @@ func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostco
 			}
 			return p.confirm(ctx, question)
 		},
-		Warn: func(msg string) { e.ui.warn("%s", msg) },
+		Warn:      func(msg string) { e.ui.warn("%s", msg) },
+		SkipHooks: hf.skipHooks,
 	})
 }
 

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/jupyter"
+	"github.com/nbtunnel/nbtunnel/proxy"
+)
+
+// cmdAttach is nbtunnel as an OpenSSH LocalCommand riding the connection's
+// ControlMaster. ssh runs it synchronously before its own mux loop, so it
+// detaches at once (a copy of itself in the background, holding the
+// terminal) and returns; the copy connects to the ControlPath socket (no
+// second authentication ever), finds Jupyter, forwards and prints the link.
+// It ends when the master goes away.
+func cmdAttach(ctx context.Context, e *env, args []string) int {
+	var hf hostFlags
+	fs := newFlagSet("attach", &hf)
+	sel := fs.String("server", "", "server selector")
+	detached := fs.Bool("detached", false, "internal: run in the foreground")
+	alias, err := parseHostArgs(fs, &hf, args)
+	if err != nil {
+		return e.ui.fail("", "", err)
+	}
+	e.ui.verbose = hf.verbose
+	if !*detached {
+		if err := detach(append([]string{"attach", "--detached"}, args...)); err != nil {
+			e.ui.warn("starting the Jupyter forward for %s in the background: %v", alias, err)
+			return 0 // never fail the user's ssh
+		}
+		return 0
+	}
+	h, err := e.resolve(ctx, alias, &hf)
+	if err != nil {
+		return e.exitCode(alias, nil, err)
+	}
+	if err := e.attachTunnel(ctx, alias, h, *sel); err != nil && ctx.Err() == nil {
+		termLine(e.ui.err, "nbtunnel: no Jupyter link for %s: %v", alias, err)
+		return 1
+	}
+	return 0
+}
+
+// attachTunnel finds the server over a short mux session, forwards with a
+// fresh mux session per connection (proxy.MasterDialer), and ends when the
+// master does. Between connections it holds nothing open, so the user's
+// ssh exits at logout as it would without nbtunnel.
+func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, sel string) error {
+	opts := e.dialOptions(false)
+	opts.MasterOnly = true
+	c, err := proxy.Dial(ctx, h, opts)
+	if err != nil {
+		return err
+	}
+	found, err := proxy.Discover(ctx, c)
+	c.Close()
+	if err != nil {
+		return err
+	}
+	if len(found.Live) == 0 {
+		return &proxy.NoServerError{Found: found}
+	}
+	s, _, err := jupyter.Select(found.Live, sel)
+	if err != nil {
+		return err
+	}
+	state := loadPortState(e.getenv)
+	remembered := state.get(alias, serverID(s))
+	if remembered != 0 && localAnswers(ctx, remembered, s) {
+		termLine(e.ui.err, "Jupyter on %s: %s (forwarded by another nbtunnel)", alias, s.Link(remembered))
+		return proxy.WaitMasterGone(ctx, h, time.Second)
+	}
+	fwd, err := proxy.ListenPreferred(ctx, remembered, s.Port)
+	if err != nil {
+		return err
+	}
+	defer fwd.Close()
+	network, addr := s.Target()
+	fwd.SetTarget(proxy.MasterDialer{Host: h}, network, addr)
+	serveCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go fwd.Serve(serveCtx)
+	if !localAnswers(ctx, fwd.Port(), s) {
+		return fmt.Errorf("the link through 127.0.0.1:%d does not answer", fwd.Port())
+	}
+	termLine(e.ui.err, "Jupyter on %s: %s", alias, s.Link(fwd.Port()))
+	if err := state.set(alias, serverID(s), fwd.Port()); err != nil {
+		e.ui.status("%v", err)
+	}
+	return proxy.WaitMasterGone(ctx, h, time.Second)
+}

@@ -1,0 +1,243 @@
+//go:build linux
+
+package main_test
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nbtunnel/nbtunnel/internal/testbed"
+)
+
+// These tests drive the real OpenSSH client with nbtunnel's hooks in its
+// config: the user types a plain ssh command and sees the link.
+
+var linkRE = regexp.MustCompile(`https?://127\.0\.0\.1:\d+/[^\s]*`)
+
+// sshSession is a running `ssh HOST 'echo ready; cat'`.
+type sshSession struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *syncBuffer
+	stderr *syncBuffer
+	done   chan struct{}
+}
+
+func startSSH(t *testing.T, env []string, args ...string) *sshSession {
+	t.Helper()
+	cmd := exec.Command("ssh", args...)
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	s := &sshSession{t: t, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
+	var err error
+	if s.stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-s.done
+	})
+	return s
+}
+
+// link waits for a link on ssh's stderr.
+func (s *sshSession) link(within time.Duration) string {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if m := linkRE.FindString(s.stderr.String()); m != "" {
+			return m
+		}
+		select {
+		case <-s.done:
+			s.t.Fatalf("ssh exited before a link appeared; stdout:\n%s\nstderr:\n%s", s.stdout, s.stderr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	s.t.Fatalf("no link on ssh's stderr within %v; stderr:\n%s", within, s.stderr)
+	return ""
+}
+
+// finish ends the remote cat and checks the session's output arrived intact.
+func (s *sshSession) finish() {
+	s.t.Helper()
+	io.WriteString(s.stdin, "bye\n")
+	s.stdin.Close()
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("ssh did not exit after stdin closed; stderr:\n%s", s.stderr)
+	}
+	if got, want := s.stdout.String(), "ready\nbye\n"; got != want {
+		s.t.Errorf("remote command output = %q, want %q; stderr:\n%s", got, want, s.stderr)
+	}
+}
+
+func sshG(t *testing.T, cfg, alias string) string {
+	t.Helper()
+	out, err := exec.Command("ssh", "-G", "-F", cfg, alias).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ssh -G: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+func TestProxyCommandHook(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	cfg := configWith(t, "")
+	orig, _ := os.ReadFile(cfg)
+	env := userEnv(t, "")
+	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, h.Alias); code != 0 {
+		t.Fatalf("install: exit %d\n%s", code, errOut)
+	}
+	if g := sshG(t, cfg, h.Alias); !strings.Contains(g, "proxycommand \""+binPath+"\" proxy") {
+		t.Errorf("ssh -G after install lacks our ProxyCommand:\n%s", g)
+	}
+	s := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	checkLink(t, s.link(60*time.Second), j)
+	s.finish()
+
+	// A second install changes nothing; uninstall restores the file.
+	before, _ := os.ReadFile(cfg)
+	runCmd(t, env, "install", "-F", cfg, h.Alias)
+	if after, _ := os.ReadFile(cfg); !bytes.Equal(before, after) {
+		t.Errorf("a second install changed the config")
+	}
+	if _, errOut, code := runCmd(t, env, "uninstall", "-F", cfg, h.Alias); code != 0 {
+		t.Fatalf("uninstall: exit %d\n%s", code, errOut)
+	}
+	if after, _ := os.ReadFile(cfg); !bytes.Equal(orig, after) {
+		t.Errorf("uninstall did not restore the config:\n%s", after)
+	}
+}
+
+func TestProxyCommandHookThroughJump(t *testing.T) {
+	jump := newHost(t, testbed.HostOptions{})
+	hidden := newHost(t, testbed.HostOptions{BehindJump: jump.Alias})
+	j := startJupyter(t, hidden, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	cfg := configWith(t, "")
+	env := userEnv(t, "")
+	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, hidden.Alias); code != 0 {
+		t.Fatalf("install: exit %d\n%s", code, errOut)
+	}
+	s := startSSH(t, env, "-F", cfg, hidden.Alias, "echo ready; cat")
+	checkLink(t, s.link(60*time.Second), j)
+	s.finish()
+}
+
+func TestProxyStdoutCarriesOnlyRelayBytes(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	cmd := exec.Command(binPath, "proxy", "-v", "-F", bed.SSHConfig, h.Alias, "22")
+	cmd.Env = userEnv(t, "")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	pr, pw := io.Pipe()
+	cmd.Stdin = pr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the link (on stderr: no terminal here) while the relay runs,
+	// then end the relay by closing stdin.
+	waitFor(t, 60*time.Second, func() bool { return linkRE.MatchString(stderr.String()) })
+	pw.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("proxy did not exit after stdin closed; stderr:\n%s", stderr.String())
+	}
+	out := stdout.String()
+	if !strings.HasPrefix(out, "SSH-2.0-") {
+		t.Errorf("stdout = %q, want only the sshd's bytes (its banner first)", out)
+	}
+	if strings.Contains(out, "nbtunnel") || strings.Contains(out, "http://") {
+		t.Errorf("stdout carries diagnostics: %q", out)
+	}
+}
+
+func TestLocalCommandHook(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	dir := t.TempDir()
+	cfg := configWith(t, "Host "+h.Alias+"\n  ControlPath "+dir+"/cm-%C\n")
+	env := userEnv(t, "")
+	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, h.Alias, "--local-command"); code != 2 {
+		t.Fatalf("install with a flag after HOST: exit %d, want 2 (usage)\n%s", code, errOut)
+	}
+	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, "--local-command", h.Alias); code != 0 {
+		t.Fatalf("install --local-command: exit %d\n%s", code, errOut)
+	}
+	g := sshG(t, cfg, h.Alias)
+	for _, want := range []string{"permitlocalcommand yes", "controlmaster auto", "localcommand \"" + binPath + "\" attach"} {
+		if !strings.Contains(g, want) {
+			t.Errorf("ssh -G after install lacks %q:\n%s", want, g)
+		}
+	}
+	s := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	checkLink(t, s.link(60*time.Second), j)
+	s.finish()
+}
+
+func TestForwardWrite(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	cfg := configWith(t, "")
+	env := userEnv(t, "")
+	out, errOut, code := runCmd(t, env, "forward", "--write", "-F", cfg, h.Alias)
+	if code != 0 {
+		t.Fatalf("forward --write: exit %d\n%s", code, errOut)
+	}
+	link := strings.TrimSpace(out)
+	if !linkRE.MatchString(link) {
+		t.Fatalf("forward --write printed %q, want a link", out)
+	}
+	if g := sshG(t, cfg, h.Alias); !strings.Contains(g, "localforward [127.0.0.1]:") {
+		t.Errorf("ssh -G lacks the LocalForward:\n%s", g)
+	}
+	before, _ := os.ReadFile(cfg)
+	out2, _, _ := runCmd(t, env, "forward", "--write", "-F", cfg, h.Alias)
+	if after, _ := os.ReadFile(cfg); !bytes.Equal(before, after) || strings.TrimSpace(out2) != link {
+		t.Errorf("a second forward --write changed the config or the link")
+	}
+	// A plain ssh -N, with no nbtunnel running, serves the link.
+	ssh := exec.Command("ssh", "-F", cfg, "-N", h.Alias)
+	ssh.Env = env
+	if err := ssh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ssh.Process.Kill(); ssh.Wait() }()
+	waitFor(t, 30*time.Second, func() bool { return portOpen(link) })
+	checkLink(t, link, j)
+}
+
+func portOpen(link string) bool {
+	m := regexp.MustCompile(`127\.0\.0\.1:(\d+)`).FindStringSubmatch(link)
+	if m == nil {
+		return false
+	}
+	c, err := net.DialTimeout("tcp", "127.0.0.1:"+m[1], time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/jupyter"
+	"github.com/nbtunnel/nbtunnel/proxy"
+)
+
+// cmdProxy is nbtunnel as the user's ProxyCommand: stdin and stdout carry
+// the user's SSH stream, relayed at once like `ssh -W`; meanwhile a control
+// connection of our own finds Jupyter, forwards a local port for as long as
+// the ssh session lasts, and shows the link on the user's terminal. Nothing
+// but relay bytes ever goes to stdout, and a failure of the Jupyter part
+// never disturbs the session.
+func cmdProxy(ctx context.Context, e *env, args []string) int {
+	var hf hostFlags
+	fs := newFlagSet("proxy", &hf)
+	sel := fs.String("server", "", "server selector")
+	if err := fs.Parse(args); err != nil {
+		return e.ui.fail("", "", usagef("proxy: %v", err))
+	}
+	rest := fs.Args()
+	if len(rest) == 0 && hf.putty == "" || len(rest) > 2 {
+		return e.ui.fail("", "", usagef("proxy: want HOST [PORT] (as ProxyCommand: nbtunnel proxy %%n %%p)"))
+	}
+	hf.skipHooks = true
+	alias := hf.putty
+	if len(rest) > 0 {
+		alias = rest[0]
+	}
+	e.ui.verbose = hf.verbose
+	// ProxyCommand mode never asks anything: ssh owns the terminal.
+	h, err := e.resolve(ctx, alias, &hf)
+	if err != nil {
+		return e.exitCode(alias, nil, err)
+	}
+	dropOwnHook(h)
+	if len(rest) == 2 {
+		port, err := strconv.Atoi(rest[1])
+		if err != nil || port < 1 || port > 65535 {
+			return e.ui.fail(alias, h.Source, usagef("proxy: %q is not a port", rest[1]))
+		}
+		h.Port = port
+	}
+	opts := e.dialOptions(false)
+	transport, closers, err := proxy.DialTransport(ctx, h, opts)
+	if err != nil {
+		return e.exitCode(alias, h, err)
+	}
+	term := e.terminal()
+	tunnelCtx, stopTunnel := context.WithCancel(ctx)
+	tunnelDone := make(chan struct{})
+	go func() {
+		defer close(tunnelDone)
+		e.sideTunnel(tunnelCtx, alias, h, *sel, opts, term)
+	}()
+	relayErr := proxy.Relay(ctx, e.stdin, e.ui.out, transport)
+	stopTunnel()
+	select {
+	case <-tunnelDone:
+	case <-time.After(5 * time.Second):
+	}
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i].Close()
+	}
+	if relayErr != nil && ctx.Err() == nil {
+		e.ui.status("relay to %s ended: %v", h.Addr(), relayErr)
+		return 1
+	}
+	return 0
+}
+
+// dropOwnHook forgets a ProxyCommand that is our own hook: we are that
+// command, and the host's real route (direct or ProxyJump) is what we take.
+func dropOwnHook(h *hostconf.Host) {
+	if isOwnHook(h.ProxyCommand) {
+		h.ProxyCommand = ""
+	}
+	for _, j := range h.ProxyJump {
+		dropOwnHook(j)
+	}
+}
+
+func isOwnHook(cmd string) bool {
+	return strings.Contains(cmd, "nbtunnel") && (strings.Contains(cmd, " proxy ") || strings.HasSuffix(cmd, " proxy"))
+}
+
+// sideTunnel runs the Jupyter part of proxy and attach modes. It reports
+// on term: the link, or at most one line saying why there is none.
+func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, sel string, opts proxy.Options, term io.Writer) {
+	state := loadPortState(e.getenv)
+	var shared string
+	t := &proxy.Tunnel{
+		Host:      h,
+		Options:   opts,
+		Select:    sel,
+		Reconnect: true,
+		Logf:      e.ui.status,
+		Listen: func(ctx context.Context, s jupyter.Server) (*proxy.Forwarder, error) {
+			remembered := state.get(alias, serverID(s))
+			if remembered != 0 && localAnswers(ctx, remembered, s) {
+				shared = s.Link(remembered)
+				return nil, errShared
+			}
+			return proxy.ListenPreferred(ctx, remembered, s.Port)
+		},
+		OnLink: func(link string, s jupyter.Server, others []jupyter.Server) {
+			termLine(term, "Jupyter on %s: %s", alias, link)
+			if err := state.set(alias, serverID(s), portOf(link)); err != nil {
+				e.ui.status("%v", err)
+			}
+		},
+	}
+	if opts.MasterOnly {
+		t.Reconnect = false
+	}
+	err := t.Run(ctx)
+	switch {
+	case errors.Is(err, errShared):
+		termLine(term, "Jupyter on %s: %s (forwarded by another nbtunnel)", alias, shared)
+		<-ctx.Done()
+	case err == nil, ctx.Err() != nil, errors.Is(err, proxy.ErrMasterGone):
+	default:
+		var auth *proxy.AuthError
+		if errors.As(err, &auth) {
+			termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: ssh-add your key, or 'nbtunnel install --local-command %s')", alias, alias)
+			return
+		}
+		termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
+	}
+}
+
+var errShared = errors.New("another nbtunnel already forwards this server")
+
+// localAnswers reports whether 127.0.0.1:port already serves s (another
+// nbtunnel's forward for the same server).
+func localAnswers(ctx context.Context, port int, s jupyter.Server) bool {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(port))
+	}
+	_, err := jupyter.Probe(ctx, dial, s)
+	return err == nil
+}
+
+// terminal is where proxy and attach modes show the link: stderr when it is
+// a terminal, else the controlling terminal (ssh may point our stderr at
+// /dev/null, as with ControlPersist), else stderr.
+func (e *env) terminal() io.Writer {
+	if f, ok := e.ui.err.(*os.File); ok && isTTY(f) {
+		return f
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		return tty
+	}
+	return e.ui.err
+}
+
+func isTTY(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// termLine writes one line that stays readable while ssh has the terminal
+// in raw mode: it starts and ends with CR LF.
+func termLine(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "\r\n"+format+"\r\n", args...)
+}
