@@ -315,27 +315,8 @@ func UninstallPutty(ctx context.Context, store hostconf.PuttyStore, session stri
 		}
 	}
 	if saved.Forward != "" {
-		old, had := s.Get(keyForwards)
-		fwds, err := hostconf.ParsePortForwardings(old)
-		if err != nil {
-			return "", fmt.Errorf("uninstalling from PuTTY session %q (%s): PortForwardings: %w", session, store.Where(session), err)
-		}
-		kept := fwds[:0]
-		for _, f := range fwds {
-			if f.Raw() != saved.Forward {
-				kept = append(kept, f)
-			}
-		}
-		switch {
-		case len(kept) == 0 && saved.ForwardsAbsent:
-			if had {
-				s.Delete(keyForwards)
-				d.add(keyForwards, old, true, "", false)
-			}
-		case len(kept) != len(fwds):
-			v := hostconf.FormatPortForwardings(kept)
-			s.Set(keyForwards, v)
-			d.add(keyForwards, old, had, v, true)
+		if err := dropForward(s, saved, d); err != nil {
+			return "", fmt.Errorf("uninstalling from PuTTY session %q (%s): %w", session, store.Where(session), err)
 		}
 	}
 	_, hadSaved := s.Get(keySaved)
@@ -364,30 +345,41 @@ func atoiLoose(v string) int {
 // the session already forwards elsewhere is an error. It reports whether
 // the session changed.
 func WritePuttyForward(ctx context.Context, store hostconf.PuttyStore, session string, localPort int, target string) (bool, error) {
+	d, err := writePuttyForward(ctx, store, session, localPort, target, false)
+	return d != "", err
+}
+
+// DiffPuttyForward returns the diff WritePuttyForward would make ("" if
+// none) and writes nothing.
+func DiffPuttyForward(ctx context.Context, store hostconf.PuttyStore, session string, localPort int, target string) (string, error) {
+	return writePuttyForward(ctx, store, session, localPort, target, true)
+}
+
+func writePuttyForward(ctx context.Context, store hostconf.PuttyStore, session string, localPort int, target string, dryRun bool) (string, error) {
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return "", err
 	}
 	if strings.HasPrefix(target, "/") || strings.HasPrefix(target, "unix:") {
-		return false, fmt.Errorf("forwarding to %s in PuTTY session %q: %w; use the proxy hook: nbtunnel install --putty %s", target, session, ErrPuttyUnixSocket, session)
+		return "", fmt.Errorf("forwarding to %s in PuTTY session %q: %w; use the proxy hook: nbtunnel install --putty %s", target, session, ErrPuttyUnixSocket, session)
 	}
 	if _, p, err := net.SplitHostPort(target); err != nil || atoiLoose(p) <= 0 || atoiLoose(p) > 65535 {
-		return false, fmt.Errorf("forwarding to %q in PuTTY session %q: want host:port", target, session)
+		return "", fmt.Errorf("forwarding to %q in PuTTY session %q: want host:port", target, session)
 	}
 	if localPort <= 0 || localPort > 65535 {
-		return false, fmt.Errorf("forwarding local port %d in PuTTY session %q: out of range", localPort, session)
+		return "", fmt.Errorf("forwarding local port %d in PuTTY session %q: out of range", localPort, session)
 	}
 	s, err := store.Load(session)
 	if err != nil {
-		return false, fmt.Errorf("writing PuTTY forward: %w", err)
+		return "", fmt.Errorf("writing PuTTY forward: %w", err)
 	}
 	saved, err := loadSaved(store, s)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	old, had := s.Get(keyForwards)
 	fwds, err := hostconf.ParsePortForwardings(old)
 	if err != nil {
-		return false, fmt.Errorf("writing PuTTY forward into session %q (%s): PortForwardings: %w", session, store.Where(session), err)
+		return "", fmt.Errorf("writing PuTTY forward into session %q (%s): PortForwardings: %w", session, store.Where(session), err)
 	}
 	want := hostconf.PuttyForward{Type: 'L', Listen: strconv.Itoa(localPort), Target: target}
 	entry := hostconf.FormatPortForwardings([]hostconf.PuttyForward{want})
@@ -403,9 +395,9 @@ func WritePuttyForward(ctx context.Context, store hostconf.PuttyStore, session s
 		}
 		if f.Type == 'L' && listenPort(f.Listen) == localPort {
 			if f.Target == target {
-				return false, nil // the user's own entry already does it
+				return "", nil // the user's own entry already does it
 			}
-			return false, fmt.Errorf("writing PuTTY forward into session %q (%s): local port %d is already forwarded to %s", session, store.Where(session), localPort, f.Target)
+			return "", fmt.Errorf("writing PuTTY forward into session %q (%s): local port %d is already forwarded to %s", session, store.Where(session), localPort, f.Target)
 		}
 		out = append(out, f)
 	}
@@ -414,14 +406,77 @@ func WritePuttyForward(ctx context.Context, store hostconf.PuttyStore, session s
 	}
 	value := hostconf.FormatPortForwardings(out)
 	if had && value == old {
-		return false, nil
+		return "", nil
+	}
+	d := &diff{where: store.Where(session)}
+	d.add(keyForwards, old, had, value, true)
+	if dryRun {
+		return d.String(), nil
 	}
 	if saved.Forward == "" {
 		saved.ForwardsAbsent = !had
 	}
 	saved.Forward = entry
 	s.Set(keyForwards, value)
-	return true, save(store, s, saved, true)
+	return d.String(), save(store, s, saved, true)
+}
+
+// RemovePuttyForward takes out the PortForwardings entry WritePuttyForward
+// wrote into session (deleting the key if it did not exist before) and
+// leaves everything else, the proxy hook included, as it is. A session
+// with no such entry is left alone. It returns the diff ("" if none);
+// with dryRun nothing is written.
+func RemovePuttyForward(ctx context.Context, store hostconf.PuttyStore, session string, dryRun bool) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s, err := store.Load(session)
+	if err != nil {
+		return "", fmt.Errorf("removing PuTTY forward: %w", err)
+	}
+	saved, err := loadSaved(store, s)
+	if err != nil {
+		return "", err
+	}
+	if saved.Forward == "" {
+		return "", nil
+	}
+	d := &diff{where: store.Where(session)}
+	if err := dropForward(s, saved, d); err != nil {
+		return "", fmt.Errorf("removing PuTTY forward from session %q (%s): %w", session, store.Where(session), err)
+	}
+	if dryRun {
+		return d.String(), nil
+	}
+	saved.Forward, saved.ForwardsAbsent = "", false
+	return d.String(), save(store, s, saved, false)
+}
+
+// dropForward takes saved.Forward out of the session's PortForwardings.
+func dropForward(s *hostconf.PuttySession, saved *puttySaved, d *diff) error {
+	old, had := s.Get(keyForwards)
+	fwds, err := hostconf.ParsePortForwardings(old)
+	if err != nil {
+		return fmt.Errorf("PortForwardings: %w", err)
+	}
+	kept := fwds[:0]
+	for _, f := range fwds {
+		if f.Raw() != saved.Forward {
+			kept = append(kept, f)
+		}
+	}
+	switch {
+	case len(kept) == 0 && saved.ForwardsAbsent:
+		if had {
+			s.Delete(keyForwards)
+			d.add(keyForwards, old, true, "", false)
+		}
+	case len(kept) != len(fwds):
+		v := hostconf.FormatPortForwardings(kept)
+		s.Set(keyForwards, v)
+		d.add(keyForwards, old, had, v, true)
+	}
+	return nil
 }
 
 func listenPort(listen string) int {

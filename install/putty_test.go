@@ -285,3 +285,45 @@ func TestUninstallPuttyLostState(t *testing.T) {
 		t.Errorf("proxy still on after uninstall")
 	}
 }
+
+func TestRemovePuttyForwardKeepsHook(t *testing.T) {
+	ctx := context.Background()
+	st, orig := newStore(t, "gpu", "session-gpu")
+	path := st.Where("gpu")
+	if _, err := install.InstallPutty(ctx, st, "gpu", "/usr/bin/nbtunnel", false); err != nil {
+		t.Fatal(err)
+	}
+	installed := readFile(t, path)
+	d, err := install.DiffPuttyForward(ctx, st, "gpu", 9001, "127.0.0.1:8888")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "+PortForwardings=L8890=127.0.0.1:8888,4R2222=localhost:22,D1080=,L9001=127.0.0.1:8888\n"; !strings.HasSuffix(d, want) {
+		t.Errorf("DiffPuttyForward = %q, want it to end with %q", d, want)
+	}
+	if got := readFile(t, path); string(got) != string(installed) {
+		t.Errorf("DiffPuttyForward wrote the session")
+	}
+	if _, err := install.WritePuttyForward(ctx, st, "gpu", 9001, "127.0.0.1:8888"); err != nil {
+		t.Fatal(err)
+	}
+	d, err = install.RemovePuttyForward(ctx, st, "gpu", true)
+	if err != nil || !strings.Contains(d, "-PortForwardings=") {
+		t.Errorf("RemovePuttyForward dry run = %q, %v; want a diff", d, err)
+	}
+	if _, err := install.RemovePuttyForward(ctx, st, "gpu", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path); string(got) != string(installed) {
+		t.Errorf("after RemovePuttyForward:\n%s\nwant the installed session:\n%s", got, installed)
+	}
+	if d, err := install.RemovePuttyForward(ctx, st, "gpu", false); err != nil || d != "" {
+		t.Errorf("second RemovePuttyForward = %q, %v; want no change", d, err)
+	}
+	if _, err := install.UninstallPutty(ctx, st, "gpu", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path); string(got) != string(orig) {
+		t.Errorf("after uninstall:\n%s\nwant the original", got)
+	}
+}
