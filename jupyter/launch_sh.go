@@ -11,7 +11,7 @@ unset CDPATH
 IFS=' 	
 '
 PATH=${PATH:-/usr/bin:/bin}:/usr/bin:/bin:/usr/sbin:/sbin
-nbt_v() { printf 'V %s %s\n%s\n' "$1" "${#2}" "$2"; }
+nbt_v() { printf 'V %s %s\n%s\n' "$1" "$(printf %s "$2" | wc -c | tr -d ' ')" "$2"; }
 nbt_begin() { printf '\nNBTUNNEL-BEGIN %s 1\n' "$nbt_nonce"; }
 nbt_end() { printf 'NBTUNNEL-END %s\n' "$nbt_nonce"; }
 nbt_tail() { [ -f "$1" ] && tail -n 40 "$1" 2>/dev/null | awk '{ print "T " $0 }'; }
@@ -30,6 +30,11 @@ nbt_fail() {
 	nbt_tail "$3"
 	nbt_end
 	exit 1
+}
+nbt_fresh=0
+nbt_undo() {
+	[ "$nbt_fresh" = 1 ] && [ -n "$nbt_venv" ] && rm -rf "$nbt_venv" 2>/dev/null
+	return 0
 }
 nbt_main() {
 umask 077
@@ -55,23 +60,29 @@ if [ -n "$nbt_venv" ]; then
 		nbt_py3=$(command -v python3 2>/dev/null)
 		[ -n "$nbt_py3" ] || nbt_fail venv "python3 is not on the remote PATH; cannot create $nbt_venv"
 		echo "nbtunnel: creating $nbt_venv with $nbt_py3" >&2
-		if "$nbt_py3" -m venv "$nbt_venv" >>"$nbt_log" 2>&1 && [ -x "$nbt_py" ]; then :
-		elif "$nbt_py3" -m virtualenv "$nbt_venv" >>"$nbt_log" 2>&1 && [ -x "$nbt_py" ]; then :
-		elif command -v virtualenv >/dev/null 2>&1 && virtualenv -p "$nbt_py3" "$nbt_venv" >>"$nbt_log" 2>&1 && [ -x "$nbt_py" ]; then :
-		else nbt_fail venv "cannot create $nbt_venv: python3 -m venv and virtualenv both failed (on Debian/Ubuntu: apt install python3-venv)" "$nbt_log"
+		nbt_fresh=0
+		[ -e "$nbt_venv" ] || nbt_fresh=1
+		if "$nbt_py3" -m venv "$nbt_venv" >>"$nbt_log" 2>&1 && [ -x "$nbt_py" ] && "$nbt_py" -m pip --version >/dev/null 2>&1; then :
+		elif nbt_undo && "$nbt_py3" -m virtualenv "$nbt_venv" >>"$nbt_log" 2>&1 && [ -x "$nbt_py" ]; then :
+		elif nbt_undo && command -v virtualenv >/dev/null 2>&1 && virtualenv -p "$nbt_py3" "$nbt_venv" >>"$nbt_log" 2>&1 && [ -x "$nbt_py" ]; then :
+		else nbt_undo; nbt_fail venv "cannot create $nbt_venv: python3 -m venv and virtualenv both failed (on Debian/Ubuntu: apt install python3-venv)" "$nbt_log"
 		fi
 		nbt_created=1
 	fi
 else
 	nbt_j=$(command -v jupyter 2>/dev/null)
 	if [ -z "$nbt_j" ]; then
+		nbt_lp=
 		case ${SHELL##*/} in
-		bash|zsh|ksh|mksh|sh|dash|ash)
-			nbt_lp=$("$SHELL" -lc 'printf "\nNBTPATH=%s" "$PATH"' </dev/null 2>/dev/null)
-			case $nbt_lp in *NBTPATH=*)
-				nbt_lp=${nbt_lp##*NBTPATH=}
-				nbt_j=$(PATH=$nbt_lp command -v jupyter 2>/dev/null) ;;
-			esac ;;
+		bash|zsh|ksh|mksh|sh|dash|ash|fish)
+			nbt_lp=$("$SHELL" -l -c 'printf "\nNBTPATH=%s" "$PATH"' </dev/null 2>/dev/null) ;;
+		csh|tcsh)
+			# tcsh takes -l only alone; -c still reads ~/.tcshrc or ~/.cshrc.
+			nbt_lp=$("$SHELL" -c 'printf "\nNBTPATH=%s" "$PATH"' </dev/null 2>/dev/null) ;;
+		esac
+		case $nbt_lp in *NBTPATH=*)
+			nbt_lp=${nbt_lp##*NBTPATH=}
+			nbt_j=$(PATH=$nbt_lp command -v jupyter 2>/dev/null) ;;
 		esac
 	fi
 	if [ -n "$nbt_j" ] && [ -f "$nbt_j" ]; then
@@ -143,10 +154,15 @@ esac
 if [ "$nbt_has" = - ] && [ "$nbt_create" = 1 ] && [ -n "$nbt_venv" ]; then
 	echo "nbtunnel: installing $nbt_pkg into $nbt_venv" >&2
 	nbt_rc=$nbt_state/run/pip-$nbt_ts.rc
-	{ "$nbt_py" -m pip install "$nbt_pkg" </dev/null 2>&1; echo $? >"$nbt_rc"; } | tee -a "$nbt_log" >&2
+	{ "$nbt_py" -m pip install --disable-pip-version-check --no-input --retries 1 --timeout 10 "$nbt_pkg" </dev/null 2>&1
+		echo $? >"$nbt_rc"; } | tee -a "$nbt_log" >&2
 	read -r nbt_prc <"$nbt_rc" 2>/dev/null || nbt_prc=1
 	rm -f "$nbt_rc"
-	[ "$nbt_prc" = 0 ] || nbt_fail pip "pip install $nbt_pkg into $nbt_venv failed (exit $nbt_prc)" "$nbt_log"
+	if [ "$nbt_prc" != 0 ]; then
+		nbt_msg="pip install $nbt_pkg into $nbt_venv failed (exit $nbt_prc)"
+		[ "$nbt_created" = 1 ] && [ "$nbt_fresh" = 1 ] && nbt_undo && nbt_msg="$nbt_msg; removed the new environment $nbt_venv"
+		nbt_fail pip "$nbt_msg" "$nbt_log"
+	fi
 	nbt_installed=1
 	nbt_info=$("$nbt_py" -c "$nbt_probe" 2>>"$nbt_log") || nbt_fail python "$nbt_py cannot run" "$nbt_log"
 	{ read -r nbt_lab nbt_nb nbt_js nbt_nbsock nbt_nb7 nbt_jssock; IFS= read -r nbt_rd; } <<NBT_EOF
@@ -201,6 +217,8 @@ unset JUPYTER_TOKEN
 nbt_v pid "$nbt_pid"
 nbt_v kind "$nbt_kind"
 nbt_f=$nbt_rd/$nbt_kind-$nbt_pid.json
+mkdir -p "$nbt_state/servers" 2>/dev/null
+printf '%s\n%s\n' "$nbt_f" "$nbt_log" >"$nbt_state/servers/$nbt_pid" 2>/dev/null
 nbt_n=0
 nbt_max=$nbt_wait
 sleep 0.01 2>/dev/null && nbt_max=$((nbt_wait * 5))
