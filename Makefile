@@ -11,12 +11,21 @@ STATICCHECK ?= $(GOBIN)/staticcheck
 TEST_TIMEOUT ?= 20m
 TEST_FLAGS ?=
 
-.PHONY: test vet staticcheck fmt-check go-test e2e-deps demo bench
+.PHONY: test vet cross-vet staticcheck fmt-check go-test fuzz-smoke e2e-deps demo bench
 
-test: vet staticcheck fmt-check go-test
+test: vet cross-vet staticcheck fmt-check go-test fuzz-smoke
 
 vet:
 	$(GO) vet ./...
+
+# The Windows side (PuTTY's registry store, Pageant, console output) must at least compile and vet.
+cross-vet:
+	GOOS=windows $(GO) vet ./cmd/... ./hostconf/... ./install/... ./jupyter/... ./proxy/...
+	GOOS=darwin $(GO) vet ./cmd/... ./hostconf/... ./install/... ./jupyter/... ./proxy/...
+
+# Each fuzz target for a few seconds on top of its committed seed corpus.
+fuzz-smoke:
+	FUZZTIME="$${FUZZTIME:-3s}" scripts/fuzz-smoke
 
 staticcheck:
 	$(STATICCHECK) ./...
