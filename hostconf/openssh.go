@@ -288,6 +288,15 @@ func parseConfigFile(path string, system bool, o ResolveOptions, stack []string)
 			}
 			matches[i+1] = args
 			lines[i] = "Host " + matchMarker + strconv.Itoa(i+1)
+		case "", "proxycommand", "localcommand", "remotecommand", "knownhostscommand":
+			// Commands are taken as the rest of the line, quotes and all.
+		default:
+			if strings.HasPrefix(key, "#") {
+				break
+			}
+			if _, err := splitArgs(rest); err != nil {
+				return nil, fmt.Errorf("reading %s line %d: %s: %w", path, i+1, key, err)
+			}
 		}
 	}
 	cfg, err := sshconfig.DecodeBytes([]byte(strings.Join(lines, "\n")))

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/testscript"
+
 	"github.com/nbtunnel/nbtunnel/internal/testbed"
 )
 
@@ -49,7 +51,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building nbtunnel: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testscript.RunMain(m, nil)
 	if bed != nil {
 		if err := bed.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "closing test bed: %v\n", err)
@@ -525,4 +527,47 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestBrowserSeesRemoteFiles loads the link in headless Chromium: the page's
+// own JavaScript lists the remote directory through the tunnel.
+func TestBrowserSeesRemoteFiles(t *testing.T) {
+	testbed.Require(t, "chromium")
+	h := newHost(t, testbed.HostOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := h.Run(ctx, "mkdir -p nb && echo '{}' > nb/seen-through-the-tunnel.txt"); err != nil {
+		t.Fatal(err)
+	}
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook, RootDir: h.Home + "/nb"})
+	p, link := openLink(t, userEnv(t, ""), "-F", bed.SSHConfig, h.Alias)
+	defer p.interrupt()
+	checkLink(t, link, j)
+	bctx, bcancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer bcancel()
+	// The token rides in the URL here, on chromium's command line: a test
+	// of ours, not nbtunnel (which never puts a token in argv).
+	out, err := exec.CommandContext(bctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=15000", "--dump-dom", link).Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	if !strings.Contains(string(out), `class="item_link" href="/files/seen-through-the-tunnel.txt`) && !strings.Contains(string(out), "seen-through-the-tunnel.txt</span>") {
+		t.Errorf("the page rendered by chromium does not list the remote file; DOM (first 2000 bytes):\n%.2000s", out)
+	}
+}
+
+// TestScripts runs the CLI's behaviour scripts (testdata/script/*.txtar)
+// against the built binary.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PATH", filepath.Dir(binPath)+string(os.PathListSeparator)+os.Getenv("PATH"))
+			env.Setenv("HOME", env.WorkDir)
+			env.Setenv("USER", "tester")
+			return nil
+		},
+	})
 }

@@ -157,6 +157,8 @@ func hintsFor(host, source string, err error) []string {
 		}
 	case errors.Is(err, proxy.ErrNoMaster):
 		hints = append(hints, fmt.Sprintf("start the master first (ssh %s), or use 'nbtunnel open %s'", host, host))
+	case strings.HasPrefix(err.Error(), "reading "):
+		hints = append(hints, fmt.Sprintf("fix the file named above; 'ssh -G %s' shows how OpenSSH itself reads it", host))
 	case errors.As(err, &op):
 		if source != "" {
 			hints = append(hints, fmt.Sprintf("check HostName and Port for %s in %s; 'ssh -v %s' shows what ssh does", host, source, host))
