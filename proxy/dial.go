@@ -489,10 +489,12 @@ func (a *authState) agentSigners() []ssh.Signer {
 		sock = a.o.getenv("SSH_AUTH_SOCK")
 	}
 	if sock == "" {
+		sock = defaultAgent
+	}
+	if sock == "" {
 		return nil
 	}
-	d := net.Dialer{Timeout: 2 * time.Second}
-	conn, err := d.DialContext(a.ctx, "unix", sock)
+	conn, err := dialAgent(a.ctx, sock)
 	if err != nil {
 		a.o.logf("not using the agent at %s: %v", sock, err)
 		return nil
