@@ -15,7 +15,14 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet("open", &hf)
 	localPort := fs.Int("local-port", 0, "local port")
 	sel := fs.String("server", "", "server selector")
+	var sf startFlags
+	fs.BoolVar(&sf.start, "start", false, "start Jupyter when none runs")
+	addStartFlags(fs, &sf)
 	alias, err := parseHostArgs(fs, &hf, args)
+	if err != nil {
+		return e.ui.fail("", "", err)
+	}
+	launch, err := sf.options("open")
 	if err != nil {
 		return e.ui.fail("", "", err)
 	}
@@ -34,6 +41,7 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		Select:    *sel,
 		Reconnect: true,
 		Logf:      e.ui.say,
+		NoServer:  e.startHook(alias, &sf, launch),
 		Listen: func(ctx context.Context, s jupyter.Server) (*proxy.Forwarder, error) {
 			return listenFor(ctx, *localPort, state.get(alias, serverID(s)), s)
 		},
@@ -113,7 +121,7 @@ func orDash(s string) string {
 func explainTunnelError(alias string, err error) error {
 	var none *proxy.NoServerError
 	if errors.As(err, &none) {
-		hints := []string{fmt.Sprintf("start one on %s (e.g. jupyter lab --no-browser), then run this again", alias)}
+		hints := []string{fmt.Sprintf("'nbtunnel open --start %s' starts one (add --venv PATH to use a virtualenv)", alias)}
 		if none.Found != nil {
 			for _, sk := range none.Found.Skipped {
 				hints = append(hints, fmt.Sprintf("skipped %s (%s): %v", sk.Server.File, describeChoice(sk.Server), sk.Why))

@@ -19,6 +19,9 @@ const usageText = `nbtunnel reaches Jupyter on a remote machine over SSH.
 Usage:
   nbtunnel open [flags] HOST      find the running Jupyter server, forward a local port, print the link
   nbtunnel list [flags] HOST      show every live Jupyter server on HOST
+  nbtunnel start [flags] HOST     start Jupyter on HOST (detached) and say where it runs
+  nbtunnel stop [flags] HOST      stop the server nbtunnel started last on HOST
+  nbtunnel pip [flags] HOST ARG.. pip install ARG... into the env of the server's kernels
   nbtunnel help                   show this text
 
 HOST is an alias from your ssh config (as for 'ssh HOST'), or use --putty SESSION.
@@ -28,8 +31,21 @@ Flags (before HOST):
   --putty SESSION      use a PuTTY saved session instead of ssh config
   --server SEL         pick a server by port, pid, socket path or root dir
   --local-port N       listen on 127.0.0.1:N (default: the port used last time)
-  --json               (list) print a JSON array
+  --json               (list) print a JSON array; (start) print the started server
+  --start              (open) start Jupyter when none runs (a terminal user is asked)
+  --venv PATH          (open, start) run Jupyter with PATH/bin/python (a virtualenv or
+                       conda prefix on HOST; relative to the remote $HOME)
+  --create             (open, start) create --venv when missing and pip install Jupyter
+  --lab, --notebook, --jupyter-server
+                       (open, start) the front end (default: JupyterLab if installed,
+                       else Notebook, else jupyter_server)
+  --dir DIR            (open, start) the started server's root directory
+  --all                (stop) stop every server of yours (that --server matches)
   -v                   show progress on stderr
+
+stop picks, without --server, the server nbtunnel started most recently on HOST.
+pip takes its flags before HOST and passes everything after HOST to pip unchanged
+(nbtunnel pip HOST -r requirements.txt); with --putty SESSION, leave HOST out.
 `
 
 // env is the process state a command may use, handed down from main.
@@ -61,6 +77,12 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		return cmdInstall(ctx, e, rest, true)
 	case "forward":
 		return cmdForward(ctx, e, rest)
+	case "start":
+		return cmdStart(ctx, e, rest)
+	case "stop":
+		return cmdStop(ctx, e, rest)
+	case "pip":
+		return cmdPip(ctx, e, rest)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(io.out, usageText)
 		return 0
