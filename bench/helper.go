@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/proxy"
+)
+
+// helperEnv, when set in the environment, makes the bench binary (or its test binary) run as a helper
+// process instead of the benchmark. "forward": a local forward built from package proxy, exactly as
+// `nbtunnel open` builds its own (Dial, Listen, SetTarget, Serve), to BENCH_TARGET on BENCH_HOST of
+// BENCH_CONFIG; it prints its port on stdout and serves until SIGINT or SIGTERM.
+const helperEnv = "NBTUNNEL_BENCH_HELPER"
+
+// runHelper runs the helper named by helperEnv and returns the exit status.
+func runHelper(role string) int {
+	if role != "forward" {
+		fmt.Fprintf(os.Stderr, "bench helper: unknown role %q\n", role)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := helperForward(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "bench helper: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func helperForward(ctx context.Context) error {
+	h, err := hostconf.Resolve(ctx, os.Getenv("BENCH_HOST"), hostconf.ResolveOptions{
+		ConfigFile: os.Getenv("BENCH_CONFIG"),
+		Home:       os.Getenv("HOME"),
+		LocalUser:  "root",
+		Getenv:     os.Getenv,
+	})
+	if err != nil {
+		return err
+	}
+	if c := os.Getenv("BENCH_CIPHER"); c != "" {
+		h.Ciphers = []string{c}
+	}
+	c, err := proxy.Dial(ctx, h, proxy.Options{Getenv: os.Getenv})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	f, err := proxy.Listen(ctx, 0)
+	if err != nil {
+		return err
+	}
+	f.SetTarget(c, "tcp", os.Getenv("BENCH_TARGET"))
+	fmt.Println(f.Port())
+	return f.Serve(ctx)
+}

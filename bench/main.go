@@ -1,0 +1,166 @@
+// Command bench measures nbtunnel side by side with OpenSSH on a real sshd and a real Jupyter server in a
+// network namespace (internal/testbed), and prints a Markdown report of medians and ratios.
+//
+//	sudo go run ./bench              # full run, a few minutes
+//	sudo go run ./bench -short       # seconds: proves the benchmark still works, numbers mean little
+//	sudo go run ./bench -update BENCHMARKS.md
+//
+// It needs root (namespaces, users) and the programs testbed.Require lists. Every comparison interleaves
+// nbtunnel and OpenSSH runs (A/B/A/B) so that the noise of a shared machine hits both; read the ratios and
+// medians, not single times.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nbtunnel/nbtunnel/internal/testbed"
+)
+
+// config is what one run measures and how often.
+type config struct {
+	short      bool
+	runs       int   // repetitions of each comparison
+	rawSize    int64 // bytes per raw TCP transfer
+	fileSize   int64 // size of the file downloaded through /files/
+	latReqs    int   // keep-alive requests per arm per run
+	conns      int   // concurrent connections
+	staleFiles int   // stale runtime files for the discovery test
+	update     string
+	moduleDir  string
+	bin        string // a prebuilt nbtunnel; "" builds ./cmd/nbtunnel
+}
+
+func main() {
+	if role := os.Getenv(helperEnv); role != "" {
+		os.Exit(runHelper(role))
+	}
+	os.Exit(run(os.Args[1:]))
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	short := fs.Bool("short", false, "a quick run that only proves the benchmark works")
+	runs := fs.Int("runs", 0, "repetitions of each comparison (default 7, 2 with -short)")
+	update := fs.String("update", "", "rewrite the results section of this Markdown file")
+	bin := fs.String("bin", "", "use this nbtunnel binary instead of building ./cmd/nbtunnel")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg := config{short: *short, runs: 7, rawSize: 128 << 20, fileSize: 256 << 20, latReqs: 200, conns: 200,
+		staleFiles: 1000, update: *update}
+	if cfg.short {
+		cfg = config{short: true, runs: 2, rawSize: 4 << 20, fileSize: 4 << 20, latReqs: 20, conns: 50,
+			staleFiles: 100, update: *update}
+	}
+	if *runs > 0 {
+		cfg.runs = *runs
+	}
+	if missing := testbed.Missing(); missing != "" {
+		logf("cannot run: %s (run it as root: sudo make bench)", missing)
+		return 1
+	}
+	dir, err := moduleRoot()
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	cfg.moduleDir = dir
+	cfg.bin = *bin
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	report, err := bench(ctx, cfg)
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	fmt.Print(report)
+	if cfg.update != "" {
+		if err := updateFile(cfg.update, report); err != nil {
+			logf("%v", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// moduleRoot finds the directory holding go.mod, from the working directory up.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("finding go.mod: not in the nbtunnel module")
+		}
+		dir = parent
+	}
+}
+
+const (
+	beginMark = "<!-- bench:begin -->"
+	endMark   = "<!-- bench:end -->"
+)
+
+// updateFile replaces the text between beginMark and endMark in path with report.
+func updateFile(path, report string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("updating %s: %w", path, err)
+	}
+	s := string(data)
+	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
+	if i < 0 || j < i {
+		return fmt.Errorf("updating %s: no %s ... %s section", path, beginMark, endMark)
+	}
+	s = s[:i+len(beginMark)] + "\n" + report + s[j:]
+	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+func bench(ctx context.Context, cfg config) (string, error) {
+	start := time.Now()
+	w, err := setup(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	defer w.close()
+	r := &report{cfg: cfg}
+	r.machine(ctx, w)
+	steps := []struct {
+		name string
+		f    func(context.Context, *world, *report) error
+	}{
+		{"time to link", benchLink},
+		{"raw TCP throughput", benchRaw},
+		{"Jupyter /files/ download and api/status latency", benchJupyter},
+		{"concurrent connections and memory", benchConcurrent},
+		{"discovery with stale runtime files", benchDiscovery},
+	}
+	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		logf("measuring %s", s.name)
+		if err := s.f(ctx, w, r); err != nil {
+			return "", fmt.Errorf("measuring %s: %w", s.name, err)
+		}
+	}
+	r.took = time.Since(start)
+	return r.String(), nil
+}
