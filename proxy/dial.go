@@ -313,6 +313,11 @@ func handshake(ctx context.Context, conn net.Conn, h *hostconf.Host, o Options) 
 	defer stopCtx()
 
 	auth := &authState{h: h, o: o, user: user, guard: g, ctx: ctx}
+	defer func() {
+		if auth.agentConn != nil {
+			auth.agentConn.Close()
+		}
+	}()
 	// Both checkers (known_hosts, PuTTY's cache) take host:port and apply
 	// HostKeyAlias themselves.
 	name := h.Addr()
@@ -397,6 +402,8 @@ type authState struct {
 	user  string
 	guard *guard
 	tried []string
+	// agentConn is the agent connection opened for this handshake.
+	agentConn net.Conn
 }
 
 func (a *authState) methods() []ssh.AuthMethod {
@@ -509,8 +516,8 @@ func (a *authState) agentSigners() []ssh.Signer {
 		return nil
 	}
 	// The agent connection stays open for signing during authentication;
-	// it is closed with the guard's context once the handshake ends.
-	context.AfterFunc(a.ctx, func() { conn.Close() })
+	// handshake closes it when authentication is over.
+	a.agentConn = conn
 	return signers
 }
 

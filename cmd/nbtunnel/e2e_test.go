@@ -571,3 +571,46 @@ func TestScripts(t *testing.T) {
 		},
 	})
 }
+
+// TestAgentKey logs in with a key held only by a real ssh-agent, and checks
+// that IdentitiesOnly keeps agent keys that match no IdentityFile out.
+func TestAgentKey(t *testing.T) {
+	testbed.Require(t, "ssh-agent", "ssh-add")
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "agent.sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
+	waitFor(t, 10*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
+	add := exec.Command("ssh-add", bed.ClientKey)
+	add.Env = []string{"SSH_AUTH_SOCK=" + sock}
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v\n%s", err, out)
+	}
+	known := filepath.Join(dir, "known_hosts")
+	data, _ := os.ReadFile(bed.KnownHosts)
+	os.WriteFile(known, data, 0o600)
+	cfg := filepath.Join(dir, "config")
+	conf := fmt.Sprintf("Host %s\n  HostName %s\n  User %s\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n", h.Alias, h.Addr, h.User, known)
+	os.WriteFile(cfg, []byte(conf), 0o600)
+	env := append(userEnv(t, ""), "SSH_AUTH_SOCK="+sock)
+	p, link := openLink(t, env, "-F", cfg, h.Alias)
+	checkLink(t, link, j)
+	p.interrupt()
+
+	// IdentitiesOnly with an unrelated key file: the agent's key is not offered.
+	other := filepath.Join(dir, "other")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	conf += fmt.Sprintf("  IdentitiesOnly yes\n  IdentityFile %s\n", other)
+	os.WriteFile(cfg, []byte(conf), 0o600)
+	_, errOut, code := runCmd(t, env, "open", "-F", cfg, h.Alias)
+	if code != 1 || !strings.Contains(errOut, "no credential was accepted") || strings.Contains(errOut, "agent key") {
+		t.Errorf("IdentitiesOnly: exit %d, stderr:\n%s\nwant an authentication failure that tried no agent key", code, errOut)
+	}
+}
