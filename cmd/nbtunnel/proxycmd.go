@@ -35,8 +35,8 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	}
 	hf.skipHooks = true
 	alias := hf.putty
-	if len(rest) > 0 {
-		alias = rest[0]
+	if len(rest) > 0 && hf.putty == "" {
+		alias = rest[0] // PuTTY passes %host: the session names the host
 	}
 	e.ui.verbose = hf.verbose
 	// ProxyCommand mode never asks anything: ssh owns the terminal.
@@ -116,6 +116,7 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 		},
 		OnLink: func(link string, s jupyter.Server, others []jupyter.Server) {
 			termLine(term, "Jupyter on %s: %s", alias, link)
+			showOutsideTerminal(h, term, link)
 			if err := state.set(alias, serverID(s), portOf(link)); err != nil {
 				e.ui.status("%v", err)
 			}
@@ -128,10 +129,15 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 	switch {
 	case errors.Is(err, errShared):
 		termLine(term, "Jupyter on %s: %s (forwarded by another nbtunnel)", alias, shared)
+		showOutsideTerminal(h, term, shared)
 		<-ctx.Done()
 	case err == nil, ctx.Err() != nil, errors.Is(err, proxy.ErrMasterGone):
 	default:
 		var auth *proxy.AuthError
+		if errors.As(err, &auth) && strings.HasPrefix(h.Source, "PuTTY") {
+			termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: load your key into Pageant or ssh-agent)", alias)
+			return
+		}
 		if errors.As(err, &auth) {
 			termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: ssh-add your key, or 'nbtunnel install --local-command %s')", alias, alias)
 			return
@@ -174,7 +180,13 @@ func isTTY(f *os.File) bool {
 }
 
 // termLine writes one line that stays readable while ssh has the terminal
-// in raw mode: it starts and ends with CR LF.
+// in raw mode: it starts and ends with CR LF. To anything but a terminal
+// (plink's event log, which shows each line of the proxy command's stderr
+// as "proxy: ..."; a file) it writes a plain line.
 func termLine(w io.Writer, format string, args ...any) {
+	if f, ok := w.(*os.File); !ok || !isTTY(f) {
+		fmt.Fprintf(w, format+"\n", args...)
+		return
+	}
 	fmt.Fprintf(w, "\r\n"+format+"\r\n", args...)
 }

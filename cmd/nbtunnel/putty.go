@@ -2,10 +2,20 @@ package main
 
 import (
 	"context"
-	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/install"
 )
+
+// PuTTY sessions (--putty SESSION): the store, the hook, written forwards,
+// and showing the link when PuTTY gives the proxy command no terminal.
 
 func (e *env) puttyStore() (hostconf.PuttyStore, error) {
 	return hostconf.NewPuttyStore(homeDir(e.getenv), e.getenv)
@@ -19,16 +29,119 @@ func (e *env) resolvePutty(ctx context.Context, session string) (*hostconf.Host,
 	return hostconf.ResolvePutty(ctx, store, session)
 }
 
-var errPuttyTODO = errors.New("not supported yet for PuTTY sessions")
-
+// installPutty makes session run `nbtunnel proxy --putty SESSION` as its
+// local proxy command, or with remove restores what it was.
 func (e *env) installPutty(ctx context.Context, session string, remove, dryRun bool) int {
-	return e.ui.fail(session, "", errPuttyTODO)
+	store, err := e.puttyStore()
+	if err != nil {
+		return e.ui.fail(session, "", err)
+	}
+	where := store.Where(session)
+	var diff string
+	if remove {
+		diff, err = install.UninstallPutty(ctx, store, session, dryRun)
+	} else {
+		var bin string
+		if bin, err = selfPath(); err != nil {
+			return e.ui.fail(session, where, err)
+		}
+		// A session nbtunnel cannot use (not SSH, an unsupported proxy)
+		// is refused before it is changed.
+		if _, err := hostconf.ResolvePutty(ctx, store, session); err != nil {
+			return e.ui.fail(session, where, err)
+		}
+		diff, err = install.InstallPutty(ctx, store, session, bin, dryRun)
+	}
+	if err != nil {
+		return e.ui.fail(session, where, err)
+	}
+	e.report("PuTTY session "+session, where, diff != "", diff, puttyBackup(store, session, diff != "" && !dryRun), dryRun, nil)
+	if !remove && !dryRun {
+		e.ui.say("'plink -load %s' (or PuTTY) now shows the Jupyter link on its terminal; undo with 'nbtunnel uninstall --putty %s'", session, session)
+		if runtime.GOOS == "windows" {
+			e.ui.say("PuTTY gives the hook no window: the link opens in your browser and is in PuTTY's Event Log")
+		}
+	}
+	return 0
 }
 
+// puttyBackup names the copy of the session file the store kept before
+// an edit, if there is one.
+func puttyBackup(store hostconf.PuttyStore, session string, changed bool) string {
+	fs, ok := store.(*hostconf.PuttyFileStore)
+	if !ok || !changed {
+		return ""
+	}
+	p := filepath.Join(fs.Dir, "nbtunnel-backup", filepath.Base(fs.Where(session)))
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
+}
+
+// writePuttyForward adds L<port>=<target> to session's PortForwardings.
 func (e *env) writePuttyForward(ctx context.Context, session string, port int, target string, dryRun bool) int {
-	return e.ui.fail(session, "", errPuttyTODO)
+	store, err := e.puttyStore()
+	if err != nil {
+		return e.ui.fail(session, "", err)
+	}
+	where := store.Where(session)
+	var diff string
+	var changed bool
+	if dryRun {
+		diff, err = install.DiffPuttyForward(ctx, store, session, port, target)
+	} else {
+		changed, err = install.WritePuttyForward(ctx, store, session, port, target)
+	}
+	if err != nil {
+		return e.ui.fail(session, where, err)
+	}
+	e.report("PuTTY session "+session, where, changed, diff, "", dryRun, nil)
+	return 0
 }
 
+// removePuttyForward takes out the PortForwardings entry nbtunnel wrote.
 func (e *env) removePuttyForward(ctx context.Context, session string, dryRun bool) int {
-	return e.ui.fail(session, "", errPuttyTODO)
+	store, err := e.puttyStore()
+	if err != nil {
+		return e.ui.fail(session, "", err)
+	}
+	where := store.Where(session)
+	diff, err := install.RemovePuttyForward(ctx, store, session, dryRun)
+	if err != nil {
+		return e.ui.fail(session, where, err)
+	}
+	e.report("PuTTY session "+session, where, diff != "", diff, "", dryRun, nil)
+	return 0
+}
+
+// showOutsideTerminal makes sure a user of PuTTY's GUI sees the link: on
+// Windows PuTTY runs its proxy command with no console and keeps its
+// stderr only for the Event Log, so when term is not a terminal the link
+// is also opened in the default browser. Elsewhere, and for OpenSSH
+// hosts, it does nothing (the link went to term).
+func showOutsideTerminal(h *hostconf.Host, term io.Writer, link string) {
+	if runtime.GOOS != "windows" || !strings.HasPrefix(h.Source, "PuTTY") {
+		return
+	}
+	if f, ok := term.(*os.File); ok && isTTY(f) {
+		return
+	}
+	openBrowser(link)
+}
+
+// openBrowser asks Windows to open link in the default browser.
+// url.dll's FileProtocolHandler takes the URL as one argument, so no shell
+// parses the '&' of a query. It does not wait for the browser; rundll32
+// is killed if it has not exited within 30 seconds.
+func openBrowser(link string) {
+	cmd := exec.Command("rundll32", "url.dll,FileProtocolHandler", link)
+	if err := cmd.Start(); err != nil {
+		return
+	}
+	go func() {
+		t := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+		cmd.Wait()
+		t.Stop()
+	}()
 }
