@@ -32,7 +32,8 @@ type Tunnel struct {
 	Options Options
 	// Select picks a server among several (jupyter.Select syntax).
 	Select string
-	// Listen creates the local forward once the first server is chosen.
+	// Listen creates the local forward once the first server is chosen;
+	// nil means Listen(ctx, 0), any free port on 127.0.0.1.
 	Listen func(ctx context.Context, s jupyter.Server) (*Forwarder, error)
 	// NoServer is called when discovery finds nothing live; it may start a
 	// server and return it. nil means Run fails with ErrNoServer.
@@ -113,7 +114,11 @@ func (t *Tunnel) Run(ctx context.Context) error {
 		c.Close()
 		return err
 	}
-	t.fwd, err = t.Listen(ctx, s)
+	listen := t.Listen
+	if listen == nil {
+		listen = func(ctx context.Context, _ jupyter.Server) (*Forwarder, error) { return Listen(ctx, 0) }
+	}
+	t.fwd, err = listen(ctx, s)
 	if err != nil {
 		c.Close()
 		return err
@@ -135,8 +140,9 @@ func (t *Tunnel) Run(ctx context.Context) error {
 	if t.OnLink != nil {
 		t.OnLink(s.Link(t.fwd.Port()), s, others)
 	}
+	gone := false
 	for {
-		err := t.watch(ctx, c, &s)
+		err := t.watch(ctx, c, &s, gone)
 		c.Close()
 		if ctx.Err() != nil {
 			return nil
@@ -153,7 +159,7 @@ func (t *Tunnel) Run(ctx context.Context) error {
 		if c == nil {
 			return nil
 		}
-		t.refresh(ctx, c, &s)
+		gone = t.refresh(ctx, c, &s)
 	}
 }
 
@@ -173,14 +179,14 @@ func (t *Tunnel) confirmLocal(ctx context.Context, s jupyter.Server) error {
 }
 
 // watch returns when the connection ends, probing the server meanwhile.
-func (t *Tunnel) watch(ctx context.Context, c *Client, s *jupyter.Server) error {
+// gone says the server was already reported gone (it is said once).
+func (t *Tunnel) watch(ctx context.Context, c *Client, s *jupyter.Server, gone bool) error {
 	every := t.Watch
 	if every <= 0 {
 		every = 5 * time.Second
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	gone := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -212,6 +218,16 @@ func (t *Tunnel) watch(ctx context.Context, c *Client, s *jupyter.Server) error 
 		}
 		ns, others, perr := t.pick(ctx, c, false)
 		if perr != nil {
+			select {
+			case <-c.Done():
+				// Discovery failed because the connection died: that
+				// is reported as a lost connection, not a lost server.
+				continue
+			default:
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if !gone {
 				t.logf("the Jupyter server on %s is gone (%v); watching for a new one", t.Host.Alias, perr)
 				gone = true
@@ -234,24 +250,38 @@ func (t *Tunnel) switchTo(c *Client, s *jupyter.Server, ns jupyter.Server, other
 	}
 }
 
-// refresh re-discovers after a reconnect and points the forward anew.
-func (t *Tunnel) refresh(ctx context.Context, c *Client, s *jupyter.Server) {
+// refresh re-discovers after a reconnect and points the forward anew. It
+// reports whether no server was found (and said so).
+func (t *Tunnel) refresh(ctx context.Context, c *Client, s *jupyter.Server) (gone bool) {
 	ns, others, err := t.pick(ctx, c, false)
 	if err != nil {
 		// Keep the old target: the server may come back on the same port.
 		network, addr := s.Target()
 		t.fwd.SetTarget(c, network, addr)
 		t.logf("reconnected to %s, but %v; watching for a server", t.Host.Alias, err)
-		return
+		return true
 	}
 	t.logf("reconnected to %s", t.Host.Alias)
 	t.switchTo(c, s, ns, others)
+	return false
 }
 
+// Reconnect backoff: the first retry is immediate, then the pause doubles
+// from reconnectMin up to reconnectMax, plus up to half again of jitter. The
+// cap is low so that a host back from a reboot or an sshd restart answers
+// again within seconds; one TCP connect every few seconds costs it nothing.
+const (
+	reconnectMin = 250 * time.Millisecond
+	reconnectMax = 8 * time.Second
+)
+
 // reconnect dials until it succeeds or ctx ends (nil), with exponential
-// backoff and jitter, from 500ms up to 30s.
+// backoff and jitter. A failure is reported to Logf when it first happens
+// and whenever its message changes; repeats go to Options.Logf only, so an
+// hour offline is not an hour of log lines.
 func (t *Tunnel) reconnect(ctx context.Context) *Client {
-	delay := 500 * time.Millisecond
+	delay := reconnectMin
+	last := ""
 	for {
 		c, err := t.connect(ctx)
 		if err == nil {
@@ -260,23 +290,24 @@ func (t *Tunnel) reconnect(ctx context.Context) *Client {
 		if ctx.Err() != nil {
 			return nil
 		}
-		var hk *hostconf.HostKeyError
-		if errors.As(err, &hk) {
-			// A host key that changed while we were away is never retried
-			// into acceptance; keep saying so.
-			t.logf("reconnecting to %s: %v", t.Host.Alias, err)
+		jitter := time.Duration(rand.Int64N(int64(delay)/2 + 1))
+		msg := err.Error()
+		if msg != last {
+			// A host key that changed while we were away is never
+			// retried into acceptance: the error stays the same and is
+			// said once.
+			t.logf("reconnecting to %s: %v; retrying", t.Host.Alias, err)
+			last = msg
 		} else {
-			t.logf("reconnecting to %s: %v (next try in %v)", t.Host.Alias, err, delay.Round(100*time.Millisecond))
+			t.Options.logf("reconnecting to %s: %v (next try in %v)", t.Host.Alias, err, (delay + jitter).Round(10*time.Millisecond))
 		}
-		jitter := time.Duration(rand.Int64N(int64(delay) / 2))
+		wait := time.NewTimer(delay + jitter)
 		select {
 		case <-ctx.Done():
+			wait.Stop()
 			return nil
-		case <-time.After(delay + jitter):
+		case <-wait.C:
 		}
-		delay *= 2
-		if delay > 30*time.Second {
-			delay = 30 * time.Second
-		}
+		delay = min(2*delay, reconnectMax)
 	}
 }

@@ -519,23 +519,29 @@ func TestTunnelCancelClosesEverything(t *testing.T) {
 	waitFor(t, "the ssh connection to close", func() bool { return r.Conns() == 0 })
 }
 
-// Cancelling while the tunnel retries a host that is down returns promptly.
-func TestTunnelCancelWhileReconnecting(t *testing.T) {
+// While the host stays down the tunnel retries, says so once (repeats go
+// to Options.Logf, shown with -v only), and returns promptly when cancelled.
+func TestTunnelRetriesQuietlyAndCancels(t *testing.T) {
 	leakCheck(t)
 	r := newRemote(t, nil)
 	startFakeJupyter(t, r, "tok-down")
 	var down atomic.Bool
+	verbose := &logRecorder{}
 	tr, _ := runTunnel(t, r, func(tun *proxy.Tunnel) {
+		tun.Options.Logf = verbose.logf
 		tun.Connect = func(ctx context.Context) (*proxy.Client, error) {
 			if down.Load() {
-				return nil, errors.New("connecting to fake: connection refused")
+				return nil, errors.New("connecting to 127.0.0.1:1: connection refused")
 			}
 			return proxy.Dial(ctx, tun.Host, tun.Options)
 		}
 	})
 	down.Store(true)
 	r.DropAll()
-	waitFor(t, "a failed reconnect", func() bool { return tr.log.count("next try in") > 0 })
+	waitFor(t, "repeated reconnect attempts", func() bool { return verbose.count("next try in") >= 3 })
+	if n := tr.log.count("reconnecting to fake"); n != 1 {
+		t.Errorf("the reconnect failure was said %d times, want once; log:\n%s", n, tr.log)
+	}
 	if err := tr.stop(); err != nil {
 		t.Errorf("Run after cancel = %v, want nil", err)
 	}
