@@ -3,6 +3,7 @@
 package main_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -314,6 +315,14 @@ func TestPuttyForwardWrite(t *testing.T) {
 		t.Errorf("session lacks %q:\n%s", want, got)
 	}
 
+	written := readBytes(t, path)
+	if out2, errOut, code := runCmd(t, u.env, "forward", "--write", "--putty", "lab"); code != 0 || strings.TrimSpace(out2) != link {
+		t.Errorf("a second forward --write: exit %d, link %q, want %q; stderr:\n%s", code, out2, link, errOut)
+	}
+	if got := readBytes(t, path); !bytes.Equal(got, written) {
+		t.Errorf("a second forward --write changed the session:\n%s", got)
+	}
+
 	s := u.startPlink(t, "-batch", "-N", "-load", "lab")
 	waitFor(t, 30*time.Second, func() bool { return portOpen(link) })
 	checkLink(t, link, j)
@@ -417,4 +426,49 @@ func openPty(t *testing.T) (master, slave *os.File) {
 	}
 	t.Cleanup(func() { s.Close() })
 	return m, s
+}
+
+// TestPuttyOpenEncryptedPPK: open --putty with an encrypted key (PPK v3,
+// Argon2id) and no agent asks for the passphrase on the terminal.
+func TestPuttyOpenEncryptedPPK(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	u := newPuttyUser(t)
+	const pass = "s3cret phrase"
+	u.session(t, "lab", h, ppkKey(t, 3, pass))
+	u.trust(t, h)
+	ptm, pts := openPty(t)
+	cmd := exec.Command(binPath, "open", "--putty", "lab")
+	cmd.Env = u.env
+	stderr := &syncBuffer{}
+	cmd.Stdin, cmd.Stderr = pts, stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pts.Close()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	screen := &syncBuffer{}
+	go io.Copy(screen, ptm)
+	waitFor(t, 30*time.Second, func() bool { return strings.Contains(strings.ToLower(screen.String()), "passphrase") })
+	io.WriteString(ptm, pass+"\n")
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Scan()
+		lines <- sc.Text()
+	}()
+	select {
+	case link := <-lines:
+		checkLink(t, link, j)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no link within 60s; terminal:\n%s\nstderr:\n%s", screen, stderr)
+	}
+	if strings.Contains(screen.String(), pass) {
+		t.Errorf("the passphrase was echoed:\n%s", screen)
+	}
 }

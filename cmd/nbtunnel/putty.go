@@ -56,6 +56,13 @@ func (e *env) installPutty(ctx context.Context, session string, remove, dryRun b
 		return e.ui.fail(session, where, err)
 	}
 	e.report("PuTTY session "+session, where, diff != "", diff, puttyBackup(store, session, diff != "" && !dryRun), dryRun, nil)
+	if !remove {
+		if s, err := store.Load(session); err == nil {
+			if v, _ := s.Get("ProxyExcludeList"); strings.TrimSpace(v) != "" {
+				e.ui.warn("PuTTY session %q excludes hosts from its proxy (ProxyExcludeList=%s): if its host is one of them, PuTTY never runs nbtunnel", session, v)
+			}
+		}
+	}
 	if !remove && !dryRun {
 		e.ui.say("'plink -load %s' (or PuTTY) now shows the Jupyter link on its terminal; undo with 'nbtunnel uninstall --putty %s'", session, session)
 		if runtime.GOOS == "windows" {
