@@ -192,6 +192,29 @@ esac
 nbt_v frontend "$nbt_want"
 nbt_v version "$nbt_ver"
 nbt_v runtime_dir "$nbt_rd"
+if [ -n "$nbt_venv" ]; then
+	# Kernels should run in the venv too: when the python3 kernel spec the
+	# server would use runs another interpreter (e.g. the system's, seen
+	# through --system-site-packages), add one to the venv (--sys-prefix
+	# writes only inside it).
+	nbt_k=$("$nbt_py" -c '
+import sys
+try:
+    from jupyter_client.kernelspec import KernelSpecManager
+    a = KernelSpecManager().get_kernel_spec("python3").argv[0]
+except Exception:
+    a = ""
+v = sys.version_info
+ok = a in ("", "python", "python%d" % v[0], "python%d.%d" % v[:2], sys.executable)
+print("ok" if ok else "other")
+' 2>>"$nbt_log")
+	if [ "$nbt_k" = other ]; then
+		if "$nbt_py" -m ipykernel install --sys-prefix >>"$nbt_log" 2>&1; then
+			echo "nbtunnel: added a python3 kernel spec to $nbt_venv so that kernels run there" >&2
+			nbt_v kernelspec 1
+		fi
+	fi
+fi
 case $(uname -s 2>/dev/null) in Linux|Darwin|*BSD) ;; *) nbt_sockok=0 ;; esac
 nbt_sock=$nbt_state/run/jupyter-$nbt_ts.sock
 [ ${#nbt_sock} -le 100 ] || nbt_sockok=0
