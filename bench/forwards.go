@@ -110,7 +110,7 @@ func (w *world) sshForward(ctx context.Context, remotePort int, extra ...string)
 
 // helperForward runs the bench binary as a forward built from package proxy (Dial, Listen, SetTarget,
 // Serve: what `nbtunnel open` runs, pointed at any port) and waits for its port.
-func (w *world) helperForward(ctx context.Context, remotePort int, cipher string) (*fwd, error) {
+func (w *world) helperForward(ctx context.Context, remotePort int, cipher, profile string) (*fwd, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (w *world) helperForward(ctx context.Context, remotePort int, cipher string
 	cmd := exec.Command(self)
 	cmd.Env = append(append([]string(nil), w.env...),
 		helperEnv+"=forward", "BENCH_CONFIG="+w.config, "BENCH_HOST=lab",
-		"BENCH_TARGET=127.0.0.1:"+strconv.Itoa(remotePort), "BENCH_CIPHER="+cipher)
+		"BENCH_TARGET=127.0.0.1:"+strconv.Itoa(remotePort), "BENCH_CIPHER="+cipher, "BENCH_CPUPROFILE="+profile)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

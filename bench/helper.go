@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
@@ -14,7 +15,8 @@ import (
 // helperEnv, when set in the environment, makes the bench binary (or its test binary) run as a helper
 // process instead of the benchmark. "forward": a local forward built from package proxy, exactly as
 // `nbtunnel open` builds its own (Dial, Listen, SetTarget, Serve), to BENCH_TARGET on BENCH_HOST of
-// BENCH_CONFIG; it prints its port on stdout and serves until SIGINT or SIGTERM.
+// BENCH_CONFIG; it prints its port on stdout and serves until SIGINT or SIGTERM, writing a CPU profile to
+// BENCH_CPUPROFILE when that is set.
 const helperEnv = "NBTUNNEL_BENCH_HELPER"
 
 // runHelper runs the helper named by helperEnv and returns the exit status.
@@ -25,6 +27,19 @@ func runHelper(role string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench helper: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "bench helper: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := helperForward(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "bench helper: %v\n", err)
 		return 1

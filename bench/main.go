@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +37,8 @@ type config struct {
 	update     string
 	moduleDir  string
 	bin        string // a prebuilt nbtunnel; "" builds ./cmd/nbtunnel
+	only       string // run only the steps whose key contains this
+	cpuprofile string // directory for CPU profiles of the forward helpers
 }
 
 func main() {
@@ -54,6 +57,8 @@ func run(args []string) int {
 	short := fs.Bool("short", false, "a quick run that only proves the benchmark works")
 	runs := fs.Int("runs", 0, "repetitions of each comparison (default 7, 2 with -short)")
 	update := fs.String("update", "", "rewrite the results section of this Markdown file")
+	only := fs.String("only", "", "run only the steps named: link, raw, jupyter, concurrent, discovery (comma-separated)")
+	cpuprofile := fs.String("cpuprofile", "", "write CPU profiles of the raw-forward helpers into this directory")
 	bin := fs.String("bin", "", "use this nbtunnel binary instead of building ./cmd/nbtunnel")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -78,6 +83,8 @@ func run(args []string) int {
 	}
 	cfg.moduleDir = dir
 	cfg.bin = *bin
+	cfg.only = *only
+	cfg.cpuprofile = *cpuprofile
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	report, err := bench(ctx, cfg)
@@ -143,16 +150,19 @@ func bench(ctx context.Context, cfg config) (string, error) {
 	r := &report{cfg: cfg}
 	r.machine(ctx, w)
 	steps := []struct {
-		name string
-		f    func(context.Context, *world, *report) error
+		key, name string
+		f         func(context.Context, *world, *report) error
 	}{
-		{"time to link", benchLink},
-		{"raw TCP throughput", benchRaw},
-		{"Jupyter /files/ download and api/status latency", benchJupyter},
-		{"concurrent connections and memory", benchConcurrent},
-		{"discovery with stale runtime files", benchDiscovery},
+		{"link", "time to link", benchLink},
+		{"raw", "raw TCP throughput", benchRaw},
+		{"jupyter", "Jupyter /files/ download and api/status latency", benchJupyter},
+		{"concurrent", "concurrent connections and memory", benchConcurrent},
+		{"discovery", "discovery with stale runtime files", benchDiscovery},
 	}
 	for _, s := range steps {
+		if cfg.only != "" && !slices.Contains(strings.Split(cfg.only, ","), s.key) {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}

@@ -183,8 +183,9 @@ func upload(addr string, n int64) (time.Duration, error) {
 // benchRaw measures raw TCP throughput to the sink through nbtunnel's forward and ssh -L.
 func benchRaw(ctx context.Context, w *world, r *report) error {
 	type arm struct {
-		f        *fwd
-		down, up samples
+		f              *fwd
+		down, up       samples
+		cpuDown, cpuUp time.Duration // CPU time of the forward's process over the measured transfers
 	}
 	var arms []*arm
 	defer func() {
@@ -193,10 +194,12 @@ func benchRaw(ctx context.Context, w *world, r *report) error {
 		}
 	}()
 	for _, mk := range []func() (*fwd, error){
-		func() (*fwd, error) { return w.helperForward(ctx, w.sinkPort, "") },
+		func() (*fwd, error) { return w.helperForward(ctx, w.sinkPort, "", r.profile("raw-default")) },
 		func() (*fwd, error) { return w.sshForward(ctx, w.sinkPort) },
 		func() (*fwd, error) { return w.sshForward(ctx, w.sinkPort, "-c", aesGCM) },
-		func() (*fwd, error) { return w.helperForward(ctx, w.sinkPort, "chacha20-poly1305@openssh.com") },
+		func() (*fwd, error) {
+			return w.helperForward(ctx, w.sinkPort, "chacha20-poly1305@openssh.com", r.profile("raw-chacha20"))
+		},
 	} {
 		f, err := mk()
 		if err != nil {
@@ -211,16 +214,30 @@ func benchRaw(ctx context.Context, w *world, r *report) error {
 			if i == 0 {
 				size = 1 << 20 // warm-up
 			}
+			c0, err := procCPU(a.f.pid())
+			if err != nil {
+				return err
+			}
 			dd, err := download(a.f.addr, size)
 			if err != nil {
 				return fmt.Errorf("download through %s: %w", a.f.name, err)
+			}
+			c1, err := procCPU(a.f.pid())
+			if err != nil {
+				return err
 			}
 			du, err := upload(a.f.addr, size)
 			if err != nil {
 				return fmt.Errorf("upload through %s: %w", a.f.name, err)
 			}
+			c2, err := procCPU(a.f.pid())
+			if err != nil {
+				return err
+			}
 			if i > 0 {
 				a.down, a.up = append(a.down, mbps(size, dd)), append(a.up, mbps(size, du))
+				a.cpuDown += c1 - c0
+				a.cpuUp += c2 - c1
 			}
 		}
 	}
@@ -234,13 +251,31 @@ func benchRaw(ctx context.Context, w *world, r *report) error {
 			return a.up
 		}
 		o, t, ta, oc := get(nbt).median(), get(ssh).median(), get(sshAES).median(), get(nbtChacha).median()
+		// CPU milliseconds of the forwarding process per GiB moved: steadier than MiB/s on a busy machine.
+		cpu := func(a *arm) float64 {
+			d := a.cpuDown
+			if dir == "up" {
+				d = a.cpuUp
+			}
+			return ms(d) / (float64(n) * float64(r.cfg.runs) / (1 << 30))
+		}
 		s.add(dir+": our default vs ssh -L defaults (chacha20)", f0(o), f0(t), ratio(o, t), "≥ 1.0x", verdict(o >= t))
 		s.add(dir+": our default vs ssh -L -c aes128-gcm", f0(o), f0(ta), ratio(o, ta), "≈ 1.0x", "")
 		s.add(dir+": ours forced to chacha20 vs ssh -L defaults (chacha20)", f0(oc), f0(t), ratio(oc, t), "", "")
+		s.add(dir+": CPU ms per GiB, our default vs ssh -L -c aes128-gcm", f0(cpu(nbt)), f0(cpu(sshAES)), ratio(cpu(nbt), cpu(sshAES)), "", "")
+		s.add(dir+": CPU ms per GiB, chacha20 both", f0(cpu(nbtChacha)), f0(cpu(ssh)), ratio(cpu(nbtChacha), cpu(ssh)), "", "")
 	}
 	s.note("\"nbtunnel forward\" is package proxy's Forwarder over proxy.Dial (the code `nbtunnel open` runs), in a helper "+
 		"process pointed at a sink/source server inside the host's namespace; our default cipher is %s.", defaultCipherNote())
 	return nil
+}
+
+// profile names a CPU profile file for a helper, or "" without -cpuprofile.
+func (r *report) profile(name string) string {
+	if r.cfg.cpuprofile == "" {
+		return ""
+	}
+	return filepath.Join(r.cfg.cpuprofile, name+".pprof")
 }
 
 func defaultCipherNote() string {

@@ -268,6 +268,26 @@ func procStatus(pid int) (hwm, rss int64, err error) {
 	return hwm, rss, nil
 }
 
+// procCPU returns the user and system CPU time pid has used, all threads together (clock-tick resolution).
+func procCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: count fields after its closing parenthesis.
+	i := strings.LastIndexByte(string(data), ')')
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parsing /proc/%d/stat: too few fields", pid)
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / clockTicks), nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times: 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
 // waitPort waits until addr accepts a TCP connection.
 func waitPort(ctx context.Context, addr string) error {
 	for {

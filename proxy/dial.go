@@ -284,6 +284,9 @@ func dialJumps(ctx context.Context, h *hostconf.Host, o Options) (net.Conn, []io
 	return conn, closers, nil
 }
 
+// transportReadBuffer is the size of the read buffer under an SSH transport (see NewReadBufferedConn).
+const transportReadBuffer = 256 << 10
+
 // preferredCiphers puts AES-GCM first where the CPU has AES instructions and
 // ChaCha20-Poly1305 first where it does not.
 func preferredCiphers(user []string) []string {
@@ -332,7 +335,9 @@ func handshake(ctx context.Context, conn net.Conn, h *hostconf.Host, o Options) 
 		cfg.HostKeyAlgorithms = h.HostKeyAlgorithms
 	}
 	cfg.Ciphers = preferredCiphers(h.Ciphers)
-	sc, chans, reqs, err := ssh.NewClientConn(conn, h.Addr(), cfg)
+	// x/crypto/ssh reads its transport through a 4 KiB bufio.Reader: two or three read system calls per
+	// 32 KiB data packet. A large buffer below it fetches every packet the kernel holds in one call.
+	sc, chans, reqs, err := ssh.NewClientConn(NewReadBufferedConn(conn, transportReadBuffer), h.Addr(), cfg)
 	if err != nil {
 		conn.Close()
 		var hk *hostconf.HostKeyError
