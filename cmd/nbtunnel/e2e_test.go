@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building nbtunnel: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := testscript.RunMain(m, nil)
+	code := m.Run()
 	if bed != nil {
 		if err := bed.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "closing test bed: %v\n", err)
