@@ -308,3 +308,48 @@ func makeWheel(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestStartedScript lists the launch records of live processes, oldest
+// first, and forgets the records of dead ones.
+func TestStartedScript(t *testing.T) {
+	home := t.TempDir()
+	dir := filepath.Join(home, ".nbtunnel", "servers")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	live := exec.Command("sleep", "60")
+	if err := live.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = live.Process.Kill(); _ = live.Wait() }()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	writeFile(t, filepath.Join(dir, strconv.Itoa(dead.Process.Pid)), "/x/a.json\n/x/a.log\n", old)
+	writeFile(t, filepath.Join(dir, strconv.Itoa(os.Getpid())), "/r/me's.json\n/l/me log\n", old)
+	writeFile(t, filepath.Join(dir, strconv.Itoa(live.Process.Pid)), "/r/é.json\n/l/b.log\n", time.Time{})
+	writeFile(t, filepath.Join(dir, "junk"), "x\n", time.Time{})
+	nonce, _ := jupyter.NewNonce()
+	out, _ := runStatus(t, jupyter.StartedScript("", nonce), "HOME="+home, "PATH=/usr/bin:/bin", "LANG=C.UTF-8")
+	got, err := jupyter.ParseStarted(out, nonce)
+	if err != nil {
+		t.Fatalf("ParseStarted: %v\n%s", err, out)
+	}
+	want := []jupyter.Started{
+		{PID: os.Getpid(), File: "/r/me's.json", Log: "/l/me log", Seq: 1},
+		{PID: live.Process.Pid, File: "/r/é.json", Log: "/l/b.log", Seq: 2},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, strconv.Itoa(dead.Process.Pid))); !os.IsNotExist(err) {
+		t.Errorf("the dead process's record is still there: %v", err)
+	}
+}

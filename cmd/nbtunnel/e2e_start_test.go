@@ -257,6 +257,7 @@ func TestStartCreateNoIndex(t *testing.T) {
 		began := time.Now()
 		_, errOut, code := runCmd(t, env, "start", "-F", bed.SSHConfig, "--venv", "fresh env", "--create", "--lab", h.Alias)
 		took := time.Since(began)
+		t.Logf("try %d (%v) stderr:\n%s", i, took, errOut)
 		if code != 1 {
 			t.Fatalf("try %d: exit %d, want 1; stderr:\n%s", i, code, errOut)
 		}
@@ -312,6 +313,7 @@ func TestStartLoginShells(t *testing.T) {
 				t.Fatalf("start --json output does not parse: %v\n%s", err, out)
 			}
 			killLater(t, got.PID)
+			t.Logf("start stdout:\n%s\nstderr:\n%s", out, errOut)
 			if got.Kind != "jupyter_server" || strings.TrimRight(got.RootDir, "/") != filepath.Join(h.Home, dir) {
 				t.Errorf("start --json = %+v, want jupyter_server rooted at %s", got, filepath.Join(h.Home, dir))
 			}
@@ -345,5 +347,28 @@ func TestStartLoginShells(t *testing.T) {
 				t.Errorf("stop with only a foreign server: exit %d, stderr:\n%s\nwant 1, a --server hint, the server alive", code, errOut)
 			}
 		})
+	}
+}
+
+// TestStartUsage: command-line mistakes of start, open --start and pip
+// are usage errors (exit 2) before any connection.
+func TestStartUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"start", "--lab", "--notebook", "h"}, "pick one of"},
+		{[]string{"open", "--create", "h"}, "--create needs --venv"},
+		{[]string{"pip", "h"}, "nothing to install"},
+		{[]string{"pip"}, "missing HOST"},
+		{[]string{"pip", "--server", "1"}, "missing HOST"},
+		{[]string{"stop", "h", "--all"}, "flags must come before HOST"},
+	}
+	env := userEnv(t, "")
+	for _, tt := range tests {
+		_, errOut, code := runCmd(t, env, tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("nbtunnel %q: exit %d, stderr:\n%s\nwant 2 and %q", tt.args, code, errOut, tt.want)
+		}
 	}
 }

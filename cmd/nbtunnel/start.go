@@ -195,7 +195,8 @@ func (e *env) explainLaunch(alias string, le *jupyter.LaunchError) error {
 	if len(tail) > 20 {
 		tail = tail[len(tail)-20:]
 	}
-	if len(tail) > 0 {
+	// pip's output has already streamed to stderr.
+	if len(tail) > 0 && le.Stage != "pip" {
 		e.ui.say("last lines of %s on %s:", le.Log, alias)
 		for _, l := range tail {
 			e.ui.say("  | %s", l)
@@ -206,7 +207,7 @@ func (e *env) explainLaunch(alias string, le *jupyter.LaunchError) error {
 	case "venv":
 		hints = append(hints, "check the path (relative paths are under the remote $HOME), or add --create to make it")
 	case "pip":
-		hints = append(hints, "pip could not install Jupyter (the lines above say why; no package index reachable?)",
+		hints = append(hints, "pip could not install Jupyter (its output above says why; no package index reachable?)",
 			"install Jupyter into that environment yourself, or use one made with --system-site-packages on a host whose Python has Jupyter")
 	case "python", "frontend":
 		hints = append(hints, "install Jupyter there (pip install jupyterlab), pick an environment that has it with --venv PATH, or pick another front end with --lab, --notebook or --jupyter-server")
@@ -319,6 +320,6 @@ func cmdStart(ctx context.Context, e *env, args []string) int {
 		}{ent, res.Python, res.Frontend, res.Log}, "", "  ")
 		e.ui.link(string(data))
 	}
-	e.ui.hint("'nbtunnel open %s' forwards it and prints the link; 'nbtunnel stop %s' stops it", alias, alias)
+	e.ui.hint("'nbtunnel open --server %d %s' forwards it and prints the link; 'nbtunnel stop %s' stops it", res.Server.PID, alias, alias)
 	return 0
 }
