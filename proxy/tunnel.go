@@ -7,7 +7,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/jupyter"
@@ -51,11 +53,36 @@ type Tunnel struct {
 	fwd *Forwarder
 }
 
+// logf reports a status line. Lines carry text from the remote host (file
+// names, paths, server answers), so control and bidi characters are escaped:
+// a planted file name must not drive the user's terminal.
 func (t *Tunnel) logf(format string, args ...any) {
 	if t.Logf != nil {
-		t.Logf(format, args...)
+		t.Logf("%s", printable(fmt.Sprintf(format, args...)))
 	}
 }
+
+// printable escapes control characters (\x1b, newlines...) and Unicode bidi
+// controls in s as \xNN or \uNNNN.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unprintable) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !unprintable(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}
+
+func unprintable(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }
 
 // Forwarder returns the local forward, once Run has created it.
 func (t *Tunnel) Forwarder() *Forwarder { return t.fwd }
