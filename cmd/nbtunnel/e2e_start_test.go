@@ -8,8 +8,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -370,5 +372,87 @@ func TestStartUsage(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("nbtunnel %q: exit %d, stderr:\n%s\nwant 2 and %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+// ttyRun runs nbtunnel with a terminal (script(1) gives it a pty), waits
+// for the start question, answers it, and returns the combined output (as
+// it grows), the command and a channel closed when it exits.
+func ttyRun(t *testing.T, env []string, answer string, args ...string) (out *syncBuffer, cmd *exec.Cmd, done chan struct{}) {
+	t.Helper()
+	line := sq(binPath)
+	for _, a := range args {
+		line += " " + sq(a)
+	}
+	cmd = exec.Command("script", "-q", "-e", "-c", line, "/dev/null")
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	out = &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done = make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Process.Kill()
+		<-done
+	})
+	waitFor(t, 60*time.Second, func() bool { return strings.Contains(out.String(), "Start one?") })
+	io.WriteString(stdin, answer+"\n")
+	return out, cmd, done
+}
+
+// TestOpenAsksToStart: at a terminal, open without --start asks once
+// whether to start a server; "n" ends with the no-server error, "y"
+// starts one and prints the link.
+func TestOpenAsksToStart(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) is needed to give nbtunnel a terminal")
+	}
+	h := newHost(t, testbed.HostOptions{})
+	env := userEnv(t, "")
+	out, _, done := ttyRun(t, env, "n", "open", "-F", bed.SSHConfig, h.Alias)
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("open did not end after the answer n:\n%s", out)
+	}
+	if !strings.Contains(out.String(), "no running Jupyter server") {
+		t.Errorf("after n, output lacks the no-server error:\n%s", out)
+	}
+	if entries := listJSON(t, env, h.Alias); len(entries) != 0 {
+		t.Errorf("a server runs after the answer n: %v", entries)
+	}
+
+	out, _, done = ttyRun(t, env, "y", "open", "-F", bed.SSHConfig, "--notebook", h.Alias)
+	var link string
+	waitFor(t, 90*time.Second, func() bool {
+		link = linkRE.FindString(out.String())
+		select {
+		case <-done:
+			t.Fatalf("open exited:\n%s", out)
+		default:
+		}
+		return link != ""
+	})
+	entries := listJSON(t, env, h.Alias)
+	if len(entries) != 1 {
+		t.Fatalf("list after the answer y = %v, want one server", entries)
+	}
+	killLater(t, int(entries[0]["pid"].(float64)))
+	if code, body := get(t, link); code != 200 {
+		t.Errorf("GET link = %d, want 200; body: %.200s", code, body)
+	}
+	if strings.Count(out.String(), "Start one?") != 1 {
+		t.Errorf("asked more than once:\n%s", out)
+	}
+	if _, errOut, code := runCmd(t, env, "stop", "-F", bed.SSHConfig, h.Alias); code != 0 {
+		t.Errorf("stop exit = %d; stderr:\n%s", code, errOut)
 	}
 }
