@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -77,7 +78,7 @@ func cmdList(ctx context.Context, e *env, args []string) int {
 		if !s.Started.IsZero() {
 			started = s.Started.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Kind, s.PID, addr, s.BaseURL, orDash(s.RootDir), orDash(s.Version), authOf(s), started)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Kind, s.PID, oneLine(addr), oneLine(s.BaseURL), oneLine(orDash(s.RootDir)), oneLine(orDash(s.Version)), authOf(s), started)
 	}
 	tw.Flush()
 	return 0
@@ -104,4 +105,14 @@ func toEntry(s jupyter.Server) listEntry {
 		e.Started = s.Started.UTC().Format(time.RFC3339)
 	}
 	return e
+}
+
+// oneLine shows a remote value on one table line, control characters
+// (newlines and tabs included) escaped.
+func oneLine(s string) string {
+	q := strconv.Quote(s)
+	if q[1:len(q)-1] == s {
+		return s
+	}
+	return q
 }

@@ -35,7 +35,7 @@ type ui struct {
 func (u *ui) link(s string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	fmt.Fprintln(u.out, s)
+	fmt.Fprintln(u.out, printable(s))
 }
 
 // status is progress: shown with -v only.
@@ -53,19 +53,19 @@ func (u *ui) say(format string, args ...any) {
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	fmt.Fprintf(u.err, "nbtunnel: "+format+"\n", args...)
+	fmt.Fprintf(u.err, "nbtunnel: %s\n", printable(fmt.Sprintf(format, args...)))
 }
 
 func (u *ui) warn(format string, args ...any) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	fmt.Fprintf(u.err, "nbtunnel: warning: "+format+"\n", args...)
+	fmt.Fprintf(u.err, "nbtunnel: warning: %s\n", printable(fmt.Sprintf(format, args...)))
 }
 
 func (u *ui) hint(format string, args ...any) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	fmt.Fprintf(u.err, "nbtunnel: hint: "+format+"\n", args...)
+	fmt.Fprintf(u.err, "nbtunnel: hint: %s\n", printable(fmt.Sprintf(format, args...)))
 }
 
 // hinted is an error with the next steps to suggest.
@@ -111,12 +111,12 @@ func (u *ui) fail(host, source string, err error) int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if host != "" {
-		fmt.Fprintf(u.err, "nbtunnel: error: host %q: %v\n", host, err)
+		fmt.Fprintf(u.err, "nbtunnel: error: host %q: %s\n", host, printable(err.Error()))
 	} else {
-		fmt.Fprintf(u.err, "nbtunnel: error: %v\n", err)
+		fmt.Fprintf(u.err, "nbtunnel: error: %s\n", printable(err.Error()))
 	}
 	for _, h := range hintsFor(host, source, err) {
-		fmt.Fprintf(u.err, "nbtunnel: hint: %s\n", h)
+		fmt.Fprintf(u.err, "nbtunnel: hint: %s\n", printable(h))
 	}
 	return 1
 }
@@ -165,4 +165,47 @@ func hintsFor(host, source string, err error) []string {
 		}
 	}
 	return hints
+}
+
+// printable makes text from remote hosts and files safe to show on a
+// terminal: control characters other than newline and tab, and the Unicode
+// bidi controls, are shown escaped (\x1b, \u202e) instead of acting on the
+// terminal. Newlines stay (multi-line JSON, log tails).
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if unprintable(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !unprintable(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}
+
+func unprintable(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	case r == 0xfffd:
+		return false
+	}
+	return false
 }

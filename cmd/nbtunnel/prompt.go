@@ -39,7 +39,7 @@ func (p *ttyPrompter) read(ctx context.Context, prompt string, echo bool) (strin
 		return "", err
 	}
 	defer tty.Close()
-	fmt.Fprint(tty, prompt)
+	fmt.Fprint(tty, printable(prompt))
 	type result struct {
 		s   string
 		err error
@@ -78,7 +78,7 @@ func (p *ttyPrompter) Password(ctx context.Context, user, host string) (string, 
 func (p *ttyPrompter) Challenge(ctx context.Context, user, host, instruction string, questions []string, echos []bool) ([]string, error) {
 	if instruction != "" {
 		if tty, err := openTTY(); err == nil {
-			fmt.Fprintln(tty, instruction)
+			fmt.Fprintln(tty, printable(instruction))
 			tty.Close()
 		}
 	}

@@ -185,8 +185,8 @@ func isTTY(f *os.File) bool {
 // as "proxy: ..."; a file) it writes a plain line.
 func termLine(w io.Writer, format string, args ...any) {
 	if f, ok := w.(*os.File); !ok || !isTTY(f) {
-		fmt.Fprintf(w, format+"\n", args...)
+		fmt.Fprintf(w, "%s\n", printable(fmt.Sprintf(format, args...)))
 		return
 	}
-	fmt.Fprintf(w, "\r\n"+format+"\r\n", args...)
+	fmt.Fprintf(w, "\r\n%s\r\n", printable(fmt.Sprintf(format, args...)))
 }
