@@ -36,9 +36,10 @@ type config struct {
 	staleFiles int   // stale runtime files for the discovery test
 	update     string
 	moduleDir  string
-	bin        string // a prebuilt nbtunnel; "" builds ./cmd/nbtunnel
-	only       string // run only the steps whose key contains this
-	cpuprofile string // directory for CPU profiles of the forward helpers
+	bin        string   // a prebuilt nbtunnel; "" builds ./cmd/nbtunnel
+	only       string   // run only the steps whose key contains this
+	cpuprofile string   // directory for CPU profiles of the forward helpers
+	env        []string // extra environment for nbtunnel and the forward helpers
 }
 
 func main() {
@@ -59,6 +60,8 @@ func run(args []string) int {
 	update := fs.String("update", "", "rewrite the results section of this Markdown file")
 	only := fs.String("only", "", "run only the steps named: link, raw, jupyter, concurrent, discovery (comma-separated)")
 	cpuprofile := fs.String("cpuprofile", "", "write CPU profiles of the raw-forward helpers into this directory")
+	var env envFlag
+	fs.Var(&env, "env", "add VAR=VALUE to the environment of nbtunnel and the forward helpers (repeatable), e.g. GOGC=400")
 	bin := fs.String("bin", "", "use this nbtunnel binary instead of building ./cmd/nbtunnel")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -85,6 +88,7 @@ func run(args []string) int {
 	cfg.bin = *bin
 	cfg.only = *only
 	cfg.cpuprofile = *cpuprofile
+	cfg.env = env
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	report, err := bench(ctx, cfg)
@@ -100,6 +104,19 @@ func run(args []string) int {
 		}
 	}
 	return 0
+}
+
+// envFlag collects repeated -env VAR=VALUE flags.
+type envFlag []string
+
+func (e *envFlag) String() string { return strings.Join(*e, " ") }
+
+func (e *envFlag) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("want VAR=VALUE, got %q", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 // moduleRoot finds the directory holding go.mod, from the working directory up.

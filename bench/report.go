@@ -92,6 +92,9 @@ func (r *report) String() string {
 	}
 	fmt.Fprintf(&b, "Run: %s, %s; %d interleaved runs per comparison (medians), %s in all.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), mode, r.cfg.runs, r.took.Round(time.Second))
+	if len(r.cfg.env) > 0 {
+		fmt.Fprintf(&b, "- Extra environment of nbtunnel and the forward helpers: %s\n", strings.Join(r.cfg.env, " "))
+	}
 	for _, e := range r.env {
 		fmt.Fprintf(&b, "- %s\n", e)
 	}

@@ -86,7 +86,7 @@ func setup(ctx context.Context, cfg config) (*world, error) {
 		w.close()
 		return nil, err
 	}
-	w.env = []string{"HOME=" + home, "USER=root", "PATH=" + os.Getenv("PATH")}
+	w.env = append([]string{"HOME=" + home, "USER=root", "PATH=" + os.Getenv("PATH")}, cfg.env...)
 	w.ctlPath = filepath.Join(w.dir, "cm.sock")
 	w.config = filepath.Join(w.dir, "ssh_config")
 	var b strings.Builder
