@@ -284,6 +284,22 @@ func dialJumps(ctx context.Context, h *hostconf.Host, o Options) (net.Conn, []io
 	return conn, closers, nil
 }
 
+// DialVia connects to h through a channel of an established connection
+// (the last jump host, say), so one jump chain can carry several
+// connections to the target: the user's ssh stream and our own.
+func DialVia(ctx context.Context, via *Client, h *hostconf.Host, o Options) (*Client, error) {
+	conn, err := via.DialContext(ctx, "tcp", h.Addr())
+	if err != nil {
+		return nil, fmt.Errorf("opening a channel from jump host %s to %s: %w", via.Host.Alias, h.Addr(), err)
+	}
+	c, err := handshake(ctx, conn, h, o)
+	if err != nil {
+		return nil, err
+	}
+	c.startKeepalive(h, o)
+	return c, nil
+}
+
 // transportReadBuffer is the size of the read buffer under an SSH transport (see NewReadBufferedConn).
 const transportReadBuffer = 256 << 10
 

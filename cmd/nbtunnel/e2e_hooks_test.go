@@ -135,9 +135,19 @@ func TestProxyCommandHookThroughJump(t *testing.T) {
 	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, hidden.Alias); code != 0 {
 		t.Fatalf("install: exit %d\n%s", code, errOut)
 	}
+	logins := func() int {
+		data, _ := os.ReadFile(jump.SSHDLog)
+		return strings.Count(string(data), "Accepted publickey")
+	}
+	before := logins()
 	s := startSSH(t, env, "-F", cfg, hidden.Alias, "echo ready; cat")
 	checkLink(t, s.link(60*time.Second), j)
 	s.finish()
+	// nbtunnel's own connection rode the user's jump chain: one login on
+	// the jump host, not two.
+	if got := logins() - before; got != 1 {
+		t.Errorf("logins on the jump host = %d, want 1 (shared by the ssh stream and nbtunnel)", got)
+	}
 }
 
 func TestProxyStdoutCarriesOnlyRelayBytes(t *testing.T) {

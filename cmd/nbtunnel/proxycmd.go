@@ -60,9 +60,15 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	term := e.terminal()
 	tunnelCtx, stopTunnel := context.WithCancel(ctx)
 	tunnelDone := make(chan struct{})
+	// Through a jump chain, our control connection rides the same chain as
+	// the user's stream: no second login on the jump hosts.
+	var via *proxy.Client
+	if len(closers) > 0 {
+		via, _ = closers[len(closers)-1].(*proxy.Client)
+	}
 	go func() {
 		defer close(tunnelDone)
-		e.sideTunnel(tunnelCtx, alias, h, *sel, opts, term)
+		e.sideTunnel(tunnelCtx, alias, h, *sel, opts, term, via)
 	}()
 	relayErr := proxy.Relay(ctx, e.stdin, e.ui.out, transport)
 	stopTunnel()
@@ -97,7 +103,7 @@ func isOwnHook(cmd string) bool {
 
 // sideTunnel runs the Jupyter part of proxy and attach modes. It reports
 // on term: the link, or at most one line saying why there is none.
-func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, sel string, opts proxy.Options, term io.Writer) {
+func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, sel string, opts proxy.Options, term io.Writer, via *proxy.Client) {
 	state := loadPortState(e.getenv)
 	var shared string
 	t := &proxy.Tunnel{
@@ -124,6 +130,16 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 	}
 	if opts.MasterOnly {
 		t.Reconnect = false
+	}
+	if via != nil {
+		t.Connect = func(ctx context.Context) (*proxy.Client, error) {
+			select {
+			case <-via.Done():
+				return proxy.Dial(ctx, h, opts)
+			default:
+				return proxy.DialVia(ctx, via, h, opts)
+			}
+		}
 	}
 	err := t.Run(ctx)
 	switch {
