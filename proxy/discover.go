@@ -97,4 +97,3 @@ func probe(ctx context.Context, dial jupyter.DialFunc, s jupyter.Server) (string
 	}
 	return v, err
 }
-
