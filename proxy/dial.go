@@ -300,9 +300,6 @@ func DialVia(ctx context.Context, via *Client, h *hostconf.Host, o Options) (*Cl
 	return c, nil
 }
 
-// transportReadBuffer is the size of the read buffer under an SSH transport (see NewReadBufferedConn).
-const transportReadBuffer = 256 << 10
-
 // preferredCiphers puts AES-GCM first where the CPU has AES instructions and
 // ChaCha20-Poly1305 first where it does not.
 func preferredCiphers(user []string) []string {
@@ -351,9 +348,7 @@ func handshake(ctx context.Context, conn net.Conn, h *hostconf.Host, o Options) 
 		cfg.HostKeyAlgorithms = h.HostKeyAlgorithms
 	}
 	cfg.Ciphers = preferredCiphers(h.Ciphers)
-	// x/crypto/ssh reads its transport through a 4 KiB bufio.Reader: two or three read system calls per
-	// 32 KiB data packet. A large buffer below it fetches every packet the kernel holds in one call.
-	sc, chans, reqs, err := ssh.NewClientConn(NewReadBufferedConn(conn, transportReadBuffer), h.Addr(), cfg)
+	sc, chans, reqs, err := ssh.NewClientConn(conn, h.Addr(), cfg)
 	if err != nil {
 		conn.Close()
 		var hk *hostconf.HostKeyError
