@@ -58,6 +58,7 @@ func run(args []string) int {
 	short := fs.Bool("short", false, "a quick run that only proves the benchmark works")
 	runs := fs.Int("runs", 0, "repetitions of each comparison (default 7, 2 with -short)")
 	update := fs.String("update", "", "rewrite the results section of this Markdown file")
+	mark := fs.String("mark", "bench", "with -update, the section between <!-- MARK:begin --> and <!-- MARK:end -->")
 	only := fs.String("only", "", "run only the steps named: link, raw, jupyter, concurrent, discovery (comma-separated)")
 	cpuprofile := fs.String("cpuprofile", "", "write CPU profiles of the raw-forward helpers into this directory")
 	var env envFlag
@@ -98,7 +99,7 @@ func run(args []string) int {
 	}
 	fmt.Print(report)
 	if cfg.update != "" {
-		if err := updateFile(cfg.update, report); err != nil {
+		if err := updateFile(cfg.update, *mark, report); err != nil {
 			logf("%v", err)
 			return 1
 		}
@@ -137,18 +138,15 @@ func moduleRoot() (string, error) {
 	}
 }
 
-const (
-	beginMark = "<!-- bench:begin -->"
-	endMark   = "<!-- bench:end -->"
-)
-
-// updateFile replaces the text between beginMark and endMark in path with report.
-func updateFile(path, report string) error {
+// updateFile replaces the text between the lines "<!-- MARK:begin -->" and "<!-- MARK:end -->" in path with
+// report.
+func updateFile(path, mark, report string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("updating %s: %w", path, err)
 	}
 	s := string(data)
+	beginMark, endMark := "<!-- "+mark+":begin -->", "<!-- "+mark+":end -->"
 	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
 	if i < 0 || j < i {
 		return fmt.Errorf("updating %s: no %s ... %s section", path, beginMark, endMark)
