@@ -13,7 +13,7 @@ TEST_FLAGS ?=
 
 .PHONY: test vet cross-vet staticcheck fmt-check go-test fuzz-smoke e2e-deps demo bench
 
-test: vet cross-vet staticcheck fmt-check go-test fuzz-smoke
+test: vet cross-vet staticcheck fmt-check fuzz-smoke go-test
 
 vet:
 	$(GO) vet ./...

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/nbtunnel/nbtunnel/internal/testenv"
 	"net"
 	"os"
 	"os/exec"
@@ -231,7 +232,7 @@ func TestLaunchVenv(t *testing.T) {
 	r := newRemote(t)
 	venv := filepath.Join(r.home, "envs", "j")
 	if out, err := exec.Command("/usr/bin/python3", "-m", "venv", "--system-site-packages", venv).CombinedOutput(); err != nil {
-		t.Skipf("python3 -m venv: %v\n%s", err, out)
+		testenv.Skipf(t, "python3 -m venv: %v\n%s", err, out)
 	}
 	kdir := filepath.Join(venv, "share", "jupyter", "kernels", "python3")
 	writeFile(t, filepath.Join(kdir, "kernel.json"),

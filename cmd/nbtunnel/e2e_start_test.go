@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/nbtunnel/nbtunnel/internal/testenv"
 	"io"
 	"net/url"
 	"os"
@@ -294,7 +295,7 @@ func TestStartLoginShells(t *testing.T) {
 	for _, shell := range []string{"/usr/bin/zsh", "/bin/tcsh"} {
 		t.Run(filepath.Base(shell), func(t *testing.T) {
 			if _, err := os.Stat(shell); err != nil {
-				t.Skipf("%s: %v", shell, err)
+				testenv.Skipf(t, "%s: %v", shell, err)
 			}
 			h := newHost(t, testbed.HostOptions{Shell: shell})
 			other := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
@@ -413,7 +414,7 @@ func ttyRun(t *testing.T, env []string, answer string, args ...string) (out *syn
 // starts one and prints the link.
 func TestOpenAsksToStart(t *testing.T) {
 	if _, err := exec.LookPath("script"); err != nil {
-		t.Skip("script(1) is needed to give nbtunnel a terminal")
+		testenv.Skipf(t, "script(1) is needed to give nbtunnel a terminal")
 	}
 	h := newHost(t, testbed.HostOptions{})
 	env := userEnv(t, "")
