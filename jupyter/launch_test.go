@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/nbtunnel/nbtunnel/internal/testenv"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/internal/testbed"
+	"github.com/nbtunnel/nbtunnel/internal/testenv"
 	"github.com/nbtunnel/nbtunnel/jupyter"
 )
 

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/nbtunnel/nbtunnel/internal/testenv"
 	"io"
 	"net/url"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/internal/testbed"
+	"github.com/nbtunnel/nbtunnel/internal/testenv"
 )
 
 // These tests start, stop and pip-install into Jupyter with nbtunnel on a
