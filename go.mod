@@ -3,11 +3,16 @@ module github.com/nbtunnel/nbtunnel
 go 1.26.8
 
 require (
-	github.com/kevinburke/ssh_config v1.6.0 // indirect
-	github.com/rogpeppe/go-internal v1.16.0 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
-	golang.org/x/crypto v0.59.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
-	golang.org/x/term v0.48.0 // indirect
-	golang.org/x/tools v0.26.0 // indirect
+	github.com/kevinburke/ssh_config v1.6.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
 )
+
+// Test only: CLI behaviour scripts (testscript) and goroutine-leak checks.
+require (
+	github.com/rogpeppe/go-internal v1.16.0
+	go.uber.org/goleak v1.3.0
+)
+
+require golang.org/x/tools v0.26.0 // indirect
