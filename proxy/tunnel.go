@@ -7,9 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/jupyter"
@@ -42,7 +40,7 @@ type Tunnel struct {
 	NoServer func(ctx context.Context, c *Client, f *Found) (*jupyter.Server, error)
 	// OnLink is called with each new link: the first, and after a change.
 	OnLink func(link string, s jupyter.Server, others []jupyter.Server)
-	// Logf receives status lines.
+	// Logf receives status lines, with remote text unescaped.
 	Logf func(format string, args ...any)
 	// Reconnect makes Run survive connection drops; without it Run returns
 	// when the connection ends.
@@ -54,35 +52,13 @@ type Tunnel struct {
 }
 
 // logf reports a status line. Lines carry text from the remote host (file
-// names, paths, server answers), so control and bidi characters are escaped:
-// a planted file name must not drive the user's terminal.
+// names, paths, server answers) as it is: whoever shows them on a terminal
+// escapes them (cmd/nbtunnel's ui does).
 func (t *Tunnel) logf(format string, args ...any) {
 	if t.Logf != nil {
-		t.Logf("%s", printable(fmt.Sprintf(format, args...)))
+		t.Logf(format, args...)
 	}
 }
-
-// printable escapes control characters (\x1b, newlines...) and Unicode bidi
-// controls in s as \xNN or \uNNNN.
-func printable(s string) string {
-	if !strings.ContainsFunc(s, unprintable) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case !unprintable(r):
-			b.WriteRune(r)
-		case r < 0x100:
-			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
-			fmt.Fprintf(&b, "\\u%04x", r)
-		}
-	}
-	return b.String()
-}
-
-func unprintable(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }
 
 // Forwarder returns the local forward, once Run has created it.
 func (t *Tunnel) Forwarder() *Forwarder { return t.fwd }

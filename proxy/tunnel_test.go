@@ -546,26 +546,3 @@ func TestTunnelRetriesQuietlyAndCancels(t *testing.T) {
 		t.Errorf("Run after cancel = %v, want nil", err)
 	}
 }
-
-// Text from the remote (a planted runtime file's name) reaches Logf with
-// its control characters escaped.
-func TestTunnelLogsEscapeRemoteText(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, nil)
-	startFakeJupyter(t, r, "tok-esc")
-	for _, name := range []string{"nbserver-\x1b[2J\x1b]0;pwned\x07.json", "jpserver-1\u202e.json"} {
-		if err := os.WriteFile(filepath.Join(r.runtimeDir(), name), []byte("{}"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tr, _ := runTunnel(t, r, nil)
-	log := tr.log.String()
-	if strings.ContainsAny(log, "\x1b\x07\u202e") {
-		t.Errorf("log carries raw control characters: %q", log)
-	}
-	for _, want := range []string{`nbserver-\x1b[2J\x1b]0;pwned\x07.json`, `jpserver-1\u202e.json`} {
-		if !strings.Contains(log, want) {
-			t.Errorf("log lacks the escaped name %s:\n%s", want, log)
-		}
-	}
-}
