@@ -38,13 +38,9 @@ func cmdList(ctx context.Context, e *env, args []string) int {
 		return e.ui.fail("", "", err)
 	}
 	e.ui.verbose = hf.verbose
-	h, err := e.resolve(ctx, alias, &hf)
-	if err != nil {
-		return e.exitCode(alias, nil, err)
-	}
-	c, err := proxy.Dial(ctx, h, e.dialOptions(true))
-	if err != nil {
-		return e.exitCode(alias, h, err)
+	h, c, code := e.connect(ctx, alias, &hf)
+	if c == nil {
+		return code
 	}
 	defer c.Close()
 	found, err := proxy.Discover(ctx, c)

@@ -169,6 +169,21 @@ func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostco
 	})
 }
 
+// connect resolves alias and logs in, for a command that talks to the host
+// once. On failure it renders the error and returns a nil client with the
+// exit status.
+func (e *env) connect(ctx context.Context, alias string, hf *hostFlags) (*hostconf.Host, *proxy.Client, int) {
+	h, err := e.resolve(ctx, alias, hf)
+	if err != nil {
+		return nil, nil, e.exitCode(alias, nil, err)
+	}
+	c, err := proxy.Dial(ctx, h, e.dialOptions(true))
+	if err != nil {
+		return h, nil, e.exitCode(alias, h, err)
+	}
+	return h, c, 0
+}
+
 // dialOptions are the connection options for an interactive command.
 func (e *env) dialOptions(interactive bool) proxy.Options {
 	o := proxy.Options{

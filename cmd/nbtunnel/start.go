@@ -297,13 +297,9 @@ func cmdStart(ctx context.Context, e *env, args []string) int {
 		return e.ui.fail("", "", err)
 	}
 	e.ui.verbose = hf.verbose
-	h, err := e.resolve(ctx, alias, &hf)
-	if err != nil {
-		return e.exitCode(alias, nil, err)
-	}
-	c, err := proxy.Dial(ctx, h, e.dialOptions(true))
-	if err != nil {
-		return e.exitCode(alias, h, err)
+	h, c, code := e.connect(ctx, alias, &hf)
+	if c == nil {
+		return code
 	}
 	defer c.Close()
 	res, err := e.launch(ctx, c, alias, o)
