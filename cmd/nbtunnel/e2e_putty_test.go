@@ -437,9 +437,17 @@ func TestPuttyOpenEncryptedPPK(t *testing.T) {
 	const pass = "s3cret phrase"
 	u.session(t, "lab", h, ppkKey(t, 3, pass))
 	u.trust(t, h)
+	openWithSecret(t, u.env, "passphrase", pass, j, "open", "--putty", "lab")
+}
+
+// openWithSecret runs nbtunnel with args on a pseudo-terminal of its own,
+// waits for a prompt containing promptWord, types secret, and checks that
+// the link printed answers and that the secret was not echoed.
+func openWithSecret(t *testing.T, env []string, promptWord, secret string, j *testbed.Jupyter, args ...string) {
+	t.Helper()
 	ptm, pts := openPty(t)
-	cmd := exec.Command(binPath, "open", "--putty", "lab")
-	cmd.Env = u.env
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = env
 	stderr := &syncBuffer{}
 	cmd.Stdin, cmd.Stderr = pts, stderr
 	out, err := cmd.StdoutPipe()
@@ -454,8 +462,8 @@ func TestPuttyOpenEncryptedPPK(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	screen := &syncBuffer{}
 	go io.Copy(screen, ptm)
-	waitFor(t, 30*time.Second, func() bool { return strings.Contains(strings.ToLower(screen.String()), "passphrase") })
-	io.WriteString(ptm, pass+"\n")
+	waitFor(t, 30*time.Second, func() bool { return strings.Contains(strings.ToLower(screen.String()), promptWord) })
+	io.WriteString(ptm, secret+"\n")
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -468,7 +476,7 @@ func TestPuttyOpenEncryptedPPK(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("no link within 60s; terminal:\n%s\nstderr:\n%s", screen, stderr)
 	}
-	if strings.Contains(screen.String(), pass) {
-		t.Errorf("the passphrase was echoed:\n%s", screen)
+	if strings.Contains(screen.String(), secret) {
+		t.Errorf("the %s was echoed:\n%s", promptWord, screen)
 	}
 }

@@ -634,38 +634,5 @@ func TestPasswordPrompt(t *testing.T) {
 	conf := fmt.Sprintf("Host %s\n  HostName %s\n  User %s\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n", h.Alias, h.Addr, h.User, known)
 	os.WriteFile(cfg, []byte(conf), 0o600)
 
-	ptm, pts := openPty(t)
-	cmd := exec.Command(binPath, "open", "-F", cfg, h.Alias)
-	cmd.Env = userEnv(t, "")
-	stderr := &syncBuffer{}
-	cmd.Stdin, cmd.Stderr = pts, stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pts.Close()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	screen := &syncBuffer{}
-	go io.Copy(screen, ptm)
-	waitFor(t, 30*time.Second, func() bool { return strings.Contains(screen.String(), "password:") })
-	io.WriteString(ptm, pass+"\n")
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Scan()
-		lines <- sc.Text()
-	}()
-	select {
-	case link := <-lines:
-		checkLink(t, link, j)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("no link within 60s; terminal:\n%s\nstderr:\n%s", screen, stderr)
-	}
-	if strings.Contains(screen.String(), pass) {
-		t.Errorf("the password was echoed:\n%s", screen)
-	}
+	openWithSecret(t, userEnv(t, ""), "password:", pass, j, "open", "-F", cfg, h.Alias)
 }
