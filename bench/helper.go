@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -39,6 +40,11 @@ func runHelper(role string) int {
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+	}
+	// The forward helper runs as nbtunnel does (cmd/nbtunnel/main.go):
+	// one P unless GOMAXPROCS is set.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
 	}
 	if err := helperForward(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "bench helper: %v\n", err)
