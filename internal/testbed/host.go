@@ -490,22 +490,29 @@ func (h *Host) KillSSHDConnections(ctx context.Context) error {
 	if root == 0 {
 		return fmt.Errorf("killing sshd connections of host %q: sshd is not running", h.Alias)
 	}
+	// Kill the connections there are now and wait for those to go; a client
+	// that reconnects at once (nbtunnel does) makes new ones meanwhile, and
+	// those are not ours to wait for.
+	var pids []int
+	for _, pid := range descendants(root) {
+		if _, comm, ok := procInfo(pid); ok && strings.HasPrefix(comm, "sshd") {
+			pids = append(pids, pid)
+		}
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		var pids []int
-		for _, pid := range descendants(root) {
+		var alive []int
+		for _, pid := range pids {
 			if _, comm, ok := procInfo(pid); ok && strings.HasPrefix(comm, "sshd") {
-				pids = append(pids, pid)
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				alive = append(alive, pid)
 			}
 		}
-		if len(pids) == 0 {
+		if len(alive) == 0 {
 			return nil
 		}
-		for _, pid := range pids {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("killing sshd connections of host %q: processes %v survive", h.Alias, pids)
+			return fmt.Errorf("killing sshd connections of host %q: processes %v survive", h.Alias, alive)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
