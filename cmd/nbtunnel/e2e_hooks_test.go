@@ -126,6 +126,31 @@ func TestProxyCommandHook(t *testing.T) {
 	}
 }
 
+// Two ssh sessions to the same host at once share one forward: the second
+// notices the first's live forward and shows the same link.
+func TestProxyCommandHookTwoSessions(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	cfg := configWith(t, "")
+	env := userEnv(t, "")
+	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, h.Alias); code != 0 {
+		t.Fatalf("install: exit %d\n%s", code, errOut)
+	}
+	first := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	link := first.link(60 * time.Second)
+	second := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	if got := second.link(60 * time.Second); got != link {
+		t.Errorf("second session's link = %q, want the first's %q", redact(got), redact(link))
+	}
+	if !strings.Contains(second.stderr.String(), "forwarded by another nbtunnel") {
+		t.Errorf("second session does not say it shares the first's forward:\n%s", second.stderr)
+	}
+	checkLink(t, link, j)
+	second.finish()
+	checkLink(t, link, j) // the first session's forward outlives the second
+	first.finish()
+}
+
 func TestProxyCommandHookThroughJump(t *testing.T) {
 	jump := newHost(t, testbed.HostOptions{})
 	hidden := newHost(t, testbed.HostOptions{BehindJump: jump.Alias})
