@@ -4,6 +4,7 @@ package main_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -235,7 +236,9 @@ func TestLocalCommandHook(t *testing.T) {
 func TestForwardWrite(t *testing.T) {
 	h := newHost(t, testbed.HostOptions{})
 	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
-	cfg := configWith(t, "")
+	// Another host already forwards the remote port's number locally: the
+	// forward we write must pick another local port.
+	cfg := configWith(t, fmt.Sprintf("Host elsewhere\n  LocalForward %d 127.0.0.1:1\n", j.Port))
 	env := userEnv(t, "")
 	out, errOut, code := runCmd(t, env, "forward", "--write", "-F", cfg, h.Alias)
 	if code != 0 {
@@ -244,6 +247,9 @@ func TestForwardWrite(t *testing.T) {
 	link := strings.TrimSpace(out)
 	if !linkRE.MatchString(link) {
 		t.Fatalf("forward --write printed %q, want a link", out)
+	}
+	if strings.Contains(link, fmt.Sprintf("127.0.0.1:%d/", j.Port)) {
+		t.Errorf("forward --write took port %d, which another LocalForward in the config uses", j.Port)
 	}
 	if g := sshG(t, cfg, h.Alias); !strings.Contains(g, "localforward [127.0.0.1]:") {
 		t.Errorf("ssh -G lacks the LocalForward:\n%s", g)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -66,7 +67,11 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 	state := loadPortState(e.getenv)
 	port := *localPort
 	if port == 0 {
-		port = pickForwardPort(h.LocalForwards, addr, state.get(alias, serverID(s)), s.Port)
+		var others []int
+		if hf.putty == "" {
+			others = configForwardPorts(cfgPath, alias)
+		}
+		port = pickForwardPort(h.LocalForwards, others, addr, state.get(alias, serverID(s)), s.Port)
 	}
 	if hf.putty != "" {
 		if network == "unix" {
@@ -101,12 +106,29 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
+// configForwardPorts lists the ports the config file's LocalForward lines
+// (any host's, our own forward block for alias left out) listen on.
+func configForwardPorts(path, alias string) []int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	ports, err := hostconf.LocalForwardPorts(path, data, alias)
+	if err != nil {
+		return nil // a damaged block is reported by the write itself
+	}
+	return ports
+}
+
 // pickForwardPort chooses the local port of a written forward: the one
 // remembered, else the remote port, else a free one; never a port another
-// LocalForward of the host already listens on, and never one in use now
+// LocalForward in the config already listens on, and never one in use now
 // (unless it is ours from an earlier run, to the same target).
-func pickForwardPort(existing []hostconf.Forward, target string, candidates ...int) int {
+func pickForwardPort(existing []hostconf.Forward, others []int, target string, candidates ...int) int {
 	taken := map[int]bool{}
+	for _, p := range others {
+		taken[p] = true
+	}
 	ours := map[int]bool{}
 	for _, f := range existing {
 		_, p, err := net.SplitHostPort(f.Listen)
