@@ -39,6 +39,50 @@ type Remote struct {
 	Shell    string // $SHELL
 	Python3  string // path of python3 on the session's PATH, "" when absent
 	Jupyter  string // path of jupyter on the session's PATH, "" when absent
+	// Listen holds what listens on the remote host, from /proc/net (Linux);
+	// nil where the script could not tell.
+	Listen *Listening
+}
+
+// Listening is the set of TCP ports in LISTEN state and listening unix
+// socket paths on the remote host.
+type Listening struct {
+	TCP  map[int]bool
+	Unix map[string]bool
+}
+
+// Listens reports whether s's port or socket is being listened on. known is
+// false when the remote did not say (no /proc/net), and then the caller has
+// to find out by connecting.
+func (r Remote) Listens(s Server) (listens, known bool) {
+	if r.Listen == nil {
+		return false, false
+	}
+	if s.Sock != "" {
+		return r.Listen.Unix[s.Sock], true
+	}
+	return r.Listen.TCP[s.Port], true
+}
+
+// parseListening reads the "listen" record: "T HEXADDR:HEXPORT" lines from
+// /proc/net/tcp{,6} and "U PATH" lines from /proc/net/unix.
+func parseListening(val string) *Listening {
+	l := &Listening{TCP: map[int]bool{}, Unix: map[string]bool{}}
+	for _, line := range strings.Split(val, "\n") {
+		switch {
+		case strings.HasPrefix(line, "T "):
+			_, hexPort, ok := strings.Cut(line[2:], ":")
+			if !ok {
+				continue
+			}
+			if port, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
+				l.TCP[int(port)] = true
+			}
+		case strings.HasPrefix(line, "U "):
+			l.Unix[line[2:]] = true
+		}
+	}
+	return l
 }
 
 // Discovery is the parsed result of one discovery run.
@@ -276,6 +320,8 @@ func (r *Remote) set(key, val string) {
 		r.Python3 = val
 	case "jupyter":
 		r.Jupyter = val
+	case "listen":
+		r.Listen = parseListening(val)
 	}
 }
 

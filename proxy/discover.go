@@ -61,12 +61,19 @@ func Discover(ctx context.Context, c *Client) (*Found, error) {
 			results[i] = errors.New("its process is not running (a stale runtime file)")
 			continue
 		}
+		// Open no channel to a port nothing listens on: besides being
+		// useless, a refused channel through an OpenSSH 9.2 ControlMaster
+		// in proxy mode ends the master, and with it the user's sessions.
+		if listens, known := d.Remote.Listens(s); known && !listens {
+			results[i] = errors.New("nothing listens on its port or socket (its pid may belong to another process now)")
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			defer cancel()
-			v, err := probe(pctx, dial, s)
+			v, err := Probe(pctx, dial, s)
 			if err == nil && d.Servers[i].Version == "" {
 				d.Servers[i].Version = v
 			}
@@ -88,9 +95,9 @@ func Discover(ctx context.Context, c *Client) (*Found, error) {
 	return f, nil
 }
 
-// probe is jupyter.Probe, except that a password-only server (no token)
+// Probe is jupyter.Probe, except that a password-only server (no token)
 // that answered /api counts as live: the user logs in with the password.
-func probe(ctx context.Context, dial jupyter.DialFunc, s jupyter.Server) (string, error) {
+func Probe(ctx context.Context, dial jupyter.DialFunc, s jupyter.Server) (string, error) {
 	v, err := jupyter.Probe(ctx, dial, s)
 	if err != nil && s.Token == "" && s.Password && errors.Is(err, jupyter.ErrTokenRejected) {
 		return v, nil

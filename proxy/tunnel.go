@@ -79,6 +79,9 @@ func (t *Tunnel) pick(ctx context.Context, c *Client, first bool) (jupyter.Serve
 	for _, p := range f.Problems {
 		t.logf("skipping a runtime file: %v", p)
 	}
+	for _, sk := range f.Skipped {
+		t.Options.logf("skipping %s (%s): %v", sk.Server.File, sk.Server, sk.Why)
+	}
 	if len(f.Live) == 0 {
 		if first && t.NoServer != nil {
 			s, err := t.NoServer(ctx, c, f)
@@ -175,7 +178,7 @@ func (t *Tunnel) confirmLocal(ctx context.Context, s jupyter.Server) error {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if _, err := probe(pctx, dial, s); err != nil {
+	if _, err := Probe(pctx, dial, s); err != nil {
 		return fmt.Errorf("checking the link through 127.0.0.1:%d: %w", t.fwd.Port(), err)
 	}
 	return nil
@@ -201,16 +204,21 @@ func (t *Tunnel) watch(ctx context.Context, c *Client, s *jupyter.Server, gone b
 			return errors.New("the server closed the connection")
 		case <-tick.C:
 		}
-		dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return c.DialContext(ctx, network, addr)
+		if !c.ViaMaster {
+			dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+				return c.DialContext(ctx, network, addr)
+			}
+			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err := Probe(pctx, dial, *s)
+			cancel()
+			if err == nil {
+				gone = false
+				continue
+			}
 		}
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := probe(pctx, dial, *s)
-		cancel()
-		if err == nil {
-			gone = false
-			continue
-		}
+		// Over a ControlMaster the check is a discovery (one exec), never a
+		// channel to a port that may have closed: a refused channel through
+		// an OpenSSH 9.2 master in proxy mode ends the master.
 		select {
 		case <-c.Done():
 			continue
@@ -238,8 +246,22 @@ func (t *Tunnel) watch(ctx context.Context, c *Client, s *jupyter.Server, gone b
 			continue
 		}
 		gone = false
+		if c.ViaMaster && sameServer(*s, append([]jupyter.Server{ns}, others...)) {
+			continue
+		}
 		t.switchTo(c, s, ns, others)
 	}
+}
+
+// sameServer reports whether s is among live: the same process, address
+// and token.
+func sameServer(s jupyter.Server, live []jupyter.Server) bool {
+	for _, l := range live {
+		if l.PID == s.PID && l.Port == s.Port && l.Sock == s.Sock && l.Token == s.Token && l.BaseURL == s.BaseURL {
+			return true
+		}
+	}
+	return false
 }
 
 // switchTo points the forward at ns and reports a changed link.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,21 +50,7 @@ func cmdAttach(ctx context.Context, e *env, args []string) int {
 // master does. Between connections it holds nothing open, so the user's
 // ssh exits at logout as it would without nbtunnel.
 func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, sel string) error {
-	opts := e.dialOptions(false)
-	opts.MasterOnly = true
-	c, err := proxy.Dial(ctx, h, opts)
-	if err != nil {
-		return err
-	}
-	found, err := proxy.Discover(ctx, c)
-	c.Close()
-	if err != nil {
-		return err
-	}
-	if len(found.Live) == 0 {
-		return &proxy.NoServerError{Found: found}
-	}
-	s, _, err := jupyter.Select(found.Live, sel)
+	s, _, err := discoverOverMaster(ctx, h, sel, e.dialOptions(false))
 	if err != nil {
 		return err
 	}
@@ -90,5 +77,69 @@ func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, 
 	if err := state.set(alias, serverID(s), fwd.Port()); err != nil {
 		e.ui.status("%v", err)
 	}
-	return proxy.WaitMasterGone(ctx, h, time.Second)
+	gone := make(chan error, 1)
+	go func() { gone <- proxy.WaitMasterGone(serveCtx, h, time.Second) }()
+	watch := time.NewTicker(5 * time.Second)
+	defer watch.Stop()
+	lost := false
+	for {
+		select {
+		case err := <-gone:
+			return err
+		case <-watch.C:
+		}
+		// Look again through a short mux session (one exec; discovery opens
+		// channels only to ports that listen: a refused channel through an
+		// OpenSSH 9.2 master in proxy mode ends the master), and point the
+		// forward at a restarted server (new token, port, socket).
+		ns, live, err := discoverOverMaster(serveCtx, h, sel, e.dialOptions(false))
+		if err != nil {
+			if !lost && serveCtx.Err() == nil && !errors.Is(err, proxy.ErrNoMaster) {
+				termLine(e.ui.err, "nbtunnel: the Jupyter server on %s is gone (%v); watching for a new one", alias, err)
+			}
+			lost = true
+			continue
+		}
+		lost = false
+		if stillLive(s, live) {
+			continue
+		}
+		network, addr := ns.Target()
+		fwd.SetTarget(proxy.MasterDialer{Host: h}, network, addr)
+		if ns.Link(fwd.Port()) != s.Link(fwd.Port()) {
+			termLine(e.ui.err, "Jupyter on %s: %s", alias, ns.Link(fwd.Port()))
+		}
+		s = ns
+	}
+}
+
+// discoverOverMaster finds the live servers through a short mux session on
+// the host's ControlMaster, and selects one.
+func discoverOverMaster(ctx context.Context, h *hostconf.Host, sel string, opts proxy.Options) (jupyter.Server, []jupyter.Server, error) {
+	opts.MasterOnly = true
+	c, err := proxy.Dial(ctx, h, opts)
+	if err != nil {
+		return jupyter.Server{}, nil, err
+	}
+	found, err := proxy.Discover(ctx, c)
+	c.Close()
+	if err != nil {
+		return jupyter.Server{}, nil, err
+	}
+	if len(found.Live) == 0 {
+		return jupyter.Server{}, nil, &proxy.NoServerError{Found: found}
+	}
+	s, _, err := jupyter.Select(found.Live, sel)
+	return s, found.Live, err
+}
+
+// stillLive reports whether s (same process, address and token) is among
+// the live servers.
+func stillLive(s jupyter.Server, live []jupyter.Server) bool {
+	for _, l := range live {
+		if l.PID == s.PID && l.Port == s.Port && l.Sock == s.Sock && l.Token == s.Token {
+			return true
+		}
+	}
+	return false
 }

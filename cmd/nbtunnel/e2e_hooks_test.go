@@ -4,6 +4,7 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -230,6 +231,45 @@ func TestLocalCommandHook(t *testing.T) {
 	}
 	s := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
 	checkLink(t, s.link(60*time.Second), j)
+	s.finish()
+}
+
+// In LocalCommand mode a restarted server (new token and port) is noticed
+// and its new link shown, over short mux sessions only.
+func TestLocalCommandHookServerRestart(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	// A short directory: a ControlPath must fit a unix socket name.
+	dir, err := os.MkdirTemp("", "cm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	cfg := configWith(t, "Host "+h.Alias+"\n  ControlPath "+dir+"/cm-%C\n")
+	env := userEnv(t, "")
+	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, "--local-command", h.Alias); code != 0 {
+		t.Fatalf("install --local-command: exit %d\n%s", code, errOut)
+	}
+	s := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	first := s.link(60 * time.Second)
+	checkLink(t, first, j)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := j.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	j2 := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	var second string
+	deadline := time.Now().Add(60 * time.Second)
+	for second == "" || second == first {
+		if time.Now().After(deadline) {
+			t.Fatalf("no new link within 60s of the restart; ssh's stderr:\n%s", s.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+		links := linkRE.FindAllString(s.stderr.String(), -1)
+		second = links[len(links)-1]
+	}
+	checkLink(t, second, j2)
 	s.finish()
 }
 

@@ -636,3 +636,47 @@ func TestPasswordPrompt(t *testing.T) {
 
 	openWithSecret(t, userEnv(t, ""), "password:", pass, j, "open", "-F", cfg, h.Alias)
 }
+
+// TestControlMasterSurvivesStaleFile: a runtime file whose pid is alive
+// (reused by another process) but whose port nothing listens on must not
+// cost the user's ControlMaster: a refused channel through an OpenSSH 9.2
+// master in proxy mode can end it (and the user's session with it), so
+// discovery must not try that port.
+func TestControlMasterSurvivesStaleFile(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := h.Run(ctx, `(setsid sleep 600 >/dev/null 2>&1 & echo $!)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(out)
+	t.Cleanup(func() { h.Run(context.Background(), "kill "+pid) })
+	file := `{"base_url": "/", "hostname": "127.0.0.1", "notebook_dir": "/tmp", "password": false, "pid": ` + pid +
+		`, "port": 1, "secure": false, "sock": "", "token": "stale", "url": "http://127.0.0.1:1/"}`
+	if _, err := h.Run(ctx, "d=$HOME/.local/share/jupyter/runtime; mkdir -p $d && touch -d '+1 minute' $d/x 2>/dev/null; cat > $d/nbserver-"+pid+".json <<'EOF'\n"+file+"\nEOF\ntouch $d/nbserver-"+pid+".json"); err != nil {
+		t.Fatal(err)
+	}
+	if alive, _ := h.Run(ctx, "kill -0 "+pid+" && echo alive"); !strings.Contains(alive, "alive") {
+		t.Fatalf("the stand-in process %s is not running", pid)
+	}
+	// LocalCommand mode: discovery runs over a short mux session that closes
+	// right after, the case that ended the master.
+	dir, err := os.MkdirTemp("", "cm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	cfg := configWith(t, "Host "+h.Alias+"\n  ControlPath "+dir+"/cm-%C\n")
+	env := userEnv(t, "")
+	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, "--local-command", h.Alias); code != 0 {
+		t.Fatalf("install --local-command: exit %d\n%s", code, errOut)
+	}
+	s := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	checkLink(t, s.link(60*time.Second), j)
+	if out, err := exec.Command("ssh", "-F", cfg, "-O", "check", h.Alias).CombinedOutput(); err != nil {
+		t.Errorf("the ControlMaster did not survive discovery: %v\n%s", err, out)
+	}
+	s.finish()
+}

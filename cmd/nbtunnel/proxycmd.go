@@ -167,13 +167,14 @@ var errShared = errors.New("another nbtunnel already forwards this server")
 // localAnswers reports whether 127.0.0.1:port already serves s (another
 // nbtunnel's forward for the same server).
 func localAnswers(ctx context.Context, port int, s jupyter.Server) bool {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	// Generous: a Notebook's first answers can take seconds on a busy host.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(port))
 	}
-	_, err := jupyter.Probe(ctx, dial, s)
+	_, err := proxy.Probe(ctx, dial, s)
 	return err == nil
 }
 
