@@ -196,8 +196,21 @@ func (c *Client) Err() error {
 	return c.waitErr
 }
 
-// Close closes the connection and what it rides on.
+// masterCloseGrace is how long Close waits before leaving a ControlMaster:
+// an OpenSSH 9.2 master in proxy mode can exit (taking the user's sessions
+// with it) when a mux client goes away while a channel close it sent is
+// still in flight.
+const masterCloseGrace = 300 * time.Millisecond
+
+// Close closes the connection and what it rides on. Over a ControlMaster
+// it first waits masterCloseGrace for channel closes to complete.
 func (c *Client) Close() error {
+	if c.ViaMaster {
+		select {
+		case <-c.closed:
+		case <-time.After(masterCloseGrace):
+		}
+	}
 	err := c.Client.Close()
 	c.mu.Lock()
 	closers := c.closers

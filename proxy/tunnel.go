@@ -243,10 +243,20 @@ func (t *Tunnel) watch(ctx context.Context, c *Client, s *jupyter.Server, gone b
 				t.logf("the Jupyter server on %s is gone (%v); watching for a new one", t.Host.Alias, perr)
 				gone = true
 			}
+			if c.ViaMaster {
+				// Hold new connections here rather than send them to a
+				// closed port through the master (see above).
+				t.fwd.SetTarget(nil, "", "")
+			}
 			continue
 		}
+		wasGone := gone
 		gone = false
 		if c.ViaMaster && sameServer(*s, append([]jupyter.Server{ns}, others...)) {
+			if wasGone {
+				network, addr := s.Target()
+				t.fwd.SetTarget(c, network, addr)
+			}
 			continue
 		}
 		t.switchTo(c, s, ns, others)

@@ -98,12 +98,20 @@ func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, 
 				termLine(e.ui.err, "nbtunnel: the Jupyter server on %s is gone (%v); watching for a new one", alias, err)
 			}
 			lost = true
+			// Hold new connections here rather than send them through the
+			// master to a port that closed (a refused channel can end it).
+			fwd.SetTarget(nil, "", "")
+			continue
+		}
+		if stillLive(s, live) {
+			if lost {
+				network, addr := s.Target()
+				fwd.SetTarget(proxy.MasterDialer{Host: h}, network, addr)
+			}
+			lost = false
 			continue
 		}
 		lost = false
-		if stillLive(s, live) {
-			continue
-		}
 		network, addr := ns.Target()
 		fwd.SetTarget(proxy.MasterDialer{Host: h}, network, addr)
 		if ns.Link(fwd.Port()) != s.Link(fwd.Port()) {

@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/internal/testbed"
+	"github.com/nbtunnel/nbtunnel/jupyter"
+	"github.com/nbtunnel/nbtunnel/proxy"
 )
 
 // These tests drive the real OpenSSH client with nbtunnel's hooks in its
@@ -321,4 +324,32 @@ func portOpen(link string) bool {
 	}
 	c.Close()
 	return true
+}
+
+// TestMasterDialerKeepsMasterAlive: many short mux sessions (one per
+// forwarded connection, as LocalCommand mode makes) leave the user's
+// OpenSSH ControlMaster running. Leaving a 9.2 master right after closing a
+// channel could end it.
+func TestMasterDialerKeepsMasterAlive(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	dir, _ := os.MkdirTemp("", "cm")
+	defer os.RemoveAll(dir)
+	sock := dir + "/m"
+	cfg := configWith(t, "")
+	m := exec.Command("ssh", "-F", cfg, "-o", "ControlMaster=yes", "-o", "ControlPath="+sock, "-N", h.Alias)
+	m.Start()
+	defer func() { m.Process.Kill(); m.Wait() }()
+	waitFor(t, 10*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
+	hh := &hostconf.Host{Alias: h.Alias, ControlPath: sock}
+	s := jupyter.Server{Port: j.Port, Token: j.Token, BaseURL: "/"}
+	for i := 0; i < 40; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		start := time.Now()
+		_, err := proxy.Probe(ctx, proxy.MasterDialer{Host: hh}.DialContext, s)
+		cancel()
+		if err != nil || time.Since(start) > 2*time.Second {
+			t.Fatalf("probe %d: %v after %v", i, err, time.Since(start))
+		}
+	}
 }
