@@ -37,9 +37,17 @@ type sshSession struct {
 	done   chan struct{}
 }
 
+// startSSH starts the real OpenSSH client as startClient does.
 func startSSH(t *testing.T, env []string, args ...string) *sshSession {
 	t.Helper()
-	cmd := exec.Command("ssh", args...)
+	return startClient(t, env, "ssh", args...)
+}
+
+// startClient starts an ssh-like client (ssh, plink) in its own session (no
+// controlling terminal) with a pipe on stdin; it is killed when the test ends.
+func startClient(t *testing.T, env []string, bin string, args ...string) *sshSession {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	s := &sshSession{t: t, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
@@ -237,22 +245,30 @@ func TestLocalCommandHook(t *testing.T) {
 	s.finish()
 }
 
-// In LocalCommand mode a restarted server (new token and port) is noticed
-// and its new link shown, over short mux sessions only.
-func TestLocalCommandHookServerRestart(t *testing.T) {
-	h := newHost(t, testbed.HostOptions{})
-	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
-	// A short directory: a ControlPath must fit a unix socket name.
+// localCommandHook returns a copy of the bed's config with a ControlPath
+// short enough for a unix socket and nbtunnel's LocalCommand hook installed
+// for h, and the environment to run ssh and nbtunnel with.
+func localCommandHook(t *testing.T, h *testbed.Host) (cfg string, env []string) {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "cm")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	cfg := configWith(t, "Host "+h.Alias+"\n  ControlPath "+dir+"/cm-%C\n")
-	env := userEnv(t, "")
+	cfg = configWith(t, "Host "+h.Alias+"\n  ControlPath "+dir+"/cm-%C\n")
+	env = userEnv(t, "")
 	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, "--local-command", h.Alias); code != 0 {
 		t.Fatalf("install --local-command: exit %d\n%s", code, errOut)
 	}
+	return cfg, env
+}
+
+// In LocalCommand mode a restarted server (new token and port) is noticed
+// and its new link shown, over short mux sessions only.
+func TestLocalCommandHookServerRestart(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	cfg, env := localCommandHook(t, h)
 	s := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
 	first := s.link(60 * time.Second)
 	checkLink(t, first, j)

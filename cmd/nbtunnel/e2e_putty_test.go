@@ -88,28 +88,10 @@ func (u *puttyUser) plink(t *testing.T, in string, args ...string) (stdout, stde
 	return o.String(), e.String(), err
 }
 
-// startPlink starts plink in its own session (no controlling terminal)
-// with a pipe on stdin; it is killed when the test ends.
+// startPlink starts plink as startClient does.
 func (u *puttyUser) startPlink(t *testing.T, args ...string) *sshSession {
 	t.Helper()
-	cmd := exec.Command("plink", args...)
-	cmd.Env = u.env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	s := &sshSession{t: t, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
-	var err error
-	if s.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-s.done
-	})
-	return s
+	return startClient(t, u.env, "plink", args...)
 }
 
 func readBytes(t *testing.T, path string) []byte {

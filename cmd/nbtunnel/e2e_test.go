@@ -663,16 +663,7 @@ func TestControlMasterSurvivesStaleFile(t *testing.T) {
 	}
 	// LocalCommand mode: discovery runs over a short mux session that closes
 	// right after, the case that ended the master.
-	dir, err := os.MkdirTemp("", "cm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	cfg := configWith(t, "Host "+h.Alias+"\n  ControlPath "+dir+"/cm-%C\n")
-	env := userEnv(t, "")
-	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, "--local-command", h.Alias); code != 0 {
-		t.Fatalf("install --local-command: exit %d\n%s", code, errOut)
-	}
+	cfg, env := localCommandHook(t, h)
 	s := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
 	checkLink(t, s.link(60*time.Second), j)
 	if out, err := exec.Command("ssh", "-F", cfg, "-O", "check", h.Alias).CombinedOutput(); err != nil {
