@@ -5,6 +5,7 @@ package hostconf
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -110,4 +111,29 @@ func (puttyRegistryStore) HostKeys() (HostKeyChecker, error) {
 		b.WriteString(n + " " + v + "\n")
 	}
 	return ParsePuttyHostKeys([]byte(b.String()), where), nil
+}
+
+// PuttySessionNames lists the saved sessions under HKEY_CURRENT_USER,
+// sorted.
+func (puttyRegistryStore) PuttySessionNames() ([]string, error) {
+	k, err := registry.OpenKey(registry.CURRENT_USER, puttyRegSessions, registry.ENUMERATE_SUB_KEYS)
+	if errors.Is(err, registry.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer k.Close()
+	keys, err := k.ReadSubKeyNames(-1)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, n := range keys {
+		if n = unescapePutty(n); n != "Default Settings" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
 }

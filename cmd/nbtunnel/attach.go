@@ -20,7 +20,7 @@ import (
 func cmdAttach(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("attach", &hf)
-	sel := fs.String("server", "", "server selector")
+	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
 	detached := fs.Bool("detached", false, "internal: run in the foreground")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {

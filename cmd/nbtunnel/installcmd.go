@@ -18,8 +18,8 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 	}
 	var hf hostFlags
 	fs := newFlagSet(name, &hf)
-	localCmd := fs.Bool("local-command", false, "LocalCommand + ControlMaster hook")
-	dryRun := fs.Bool("dry-run", false, "print the diff only")
+	localCmd := fs.Bool("local-command", false, "a LocalCommand hook riding a ControlMaster (one login on password/2FA hosts) instead of a ProxyCommand")
+	dryRun := fs.Bool("dry-run", false, "print the diff and change nothing")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)

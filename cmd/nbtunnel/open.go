@@ -13,10 +13,10 @@ import (
 func cmdOpen(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("open", &hf)
-	localPort := fs.Int("local-port", 0, "local port")
-	sel := fs.String("server", "", "server selector")
+	localPort := fs.Int("local-port", 0, "listen on 127.0.0.1:`N` (default: the port used last time)")
+	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
 	var sf startFlags
-	fs.BoolVar(&sf.start, "start", false, "start Jupyter when none runs")
+	fs.BoolVar(&sf.start, "start", false, "start Jupyter when none runs (a terminal user is asked otherwise)")
 	addStartFlags(fs, &sf)
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -29,6 +30,9 @@ type ui struct {
 	err     io.Writer
 	verbose bool
 	quiet   bool
+	// helped is the FlagSet whose help was last shown (completion reads
+	// a command's flags this way).
+	helped *flag.FlagSet
 }
 
 // link prints a link on its own stdout line.
@@ -97,11 +101,19 @@ func (u *ui) fail(host, source string, err error) int {
 	if err == nil {
 		return 0
 	}
+	var hr *helpRequest
+	if errors.As(err, &hr) {
+		u.mu.Lock()
+		u.helped = hr.fs
+		writeCommandHelp(u.out, hr.fs)
+		u.mu.Unlock()
+		return 0
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		u.mu.Lock()
 		fmt.Fprintf(u.err, "nbtunnel: %s\n", ue.msg)
-		fmt.Fprintln(u.err, "nbtunnel: hint: run 'nbtunnel help' for usage")
+		fmt.Fprintf(u.err, "nbtunnel: hint: %s\n", usageHint(ue.msg))
 		u.mu.Unlock()
 		return 2
 	}

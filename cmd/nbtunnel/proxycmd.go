@@ -25,9 +25,9 @@ import (
 func cmdProxy(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("proxy", &hf)
-	sel := fs.String("server", "", "server selector")
-	if err := fs.Parse(args); err != nil {
-		return e.ui.fail("", "", usagef("proxy: %v", err))
+	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
+	if err := parseFlags(fs, args); err != nil {
+		return e.ui.fail("", "", err)
 	}
 	rest := fs.Args()
 	if len(rest) == 0 && hf.putty == "" || len(rest) > 2 {
