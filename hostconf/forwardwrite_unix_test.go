@@ -49,7 +49,10 @@ func TestEditFileKeepsOwner(t *testing.T) {
 	if _, _, err := hostconf.WriteLocalForward(ctx, cfg, "h", hostconf.Forward{Listen: "2", Target: "h:2"}, hostconf.EditOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{cfg, cfg + hostconf.BackupSuffix, cfg + hostconf.LockSuffix} {
+	if _, err := os.Lstat(cfg + hostconf.LockSuffix); !os.IsNotExist(err) {
+		t.Errorf("lock file %s left beside the config (%v)", cfg+hostconf.LockSuffix, err)
+	}
+	for _, p := range []string{cfg, cfg + hostconf.BackupSuffix} {
 		if u, g := owner(t, p); u != uid || g != gid {
 			t.Errorf("%s owned by %d:%d, want %d:%d", p, u, g, uid, gid)
 		}

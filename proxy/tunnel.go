@@ -42,6 +42,10 @@ type Tunnel struct {
 	OnLink func(link string, s jupyter.Server, others []jupyter.Server)
 	// Logf receives status lines, with remote text unescaped.
 	Logf func(format string, args ...any)
+	// OnEvent, when set, is told of each change of the connection or the
+	// server besides a new link (OnLink). It is called from Run's
+	// goroutine and must not block for long.
+	OnEvent func(TunnelEvent)
 	// Reconnect makes Run survive connection drops; without it Run returns
 	// when the connection ends.
 	Reconnect bool
@@ -49,6 +53,35 @@ type Tunnel struct {
 	Watch time.Duration
 
 	fwd *Forwarder
+}
+
+// TunnelEventKind says what happened to a tunnel.
+type TunnelEventKind string
+
+// The events besides a new link.
+const (
+	// EventConnectionLost: the SSH connection ended; Err says why.
+	EventConnectionLost TunnelEventKind = "connection_lost"
+	// EventReconnectFailed: an attempt to reconnect failed (said when its
+	// error first happens or changes); Err says why.
+	EventReconnectFailed TunnelEventKind = "reconnect_failed"
+	// EventReconnected: the connection is back.
+	EventReconnected TunnelEventKind = "reconnected"
+	// EventServerGone: the server stopped answering and none was found
+	// to take its place; Err says why.
+	EventServerGone TunnelEventKind = "server_gone"
+)
+
+// TunnelEvent is one change reported to Tunnel.OnEvent.
+type TunnelEvent struct {
+	Kind TunnelEventKind
+	Err  error
+}
+
+func (t *Tunnel) event(k TunnelEventKind, err error) {
+	if t.OnEvent != nil {
+		t.OnEvent(TunnelEvent{Kind: k, Err: err})
+	}
 }
 
 // logf reports a status line. Lines carry text from the remote host (file
@@ -160,6 +193,7 @@ func (t *Tunnel) Run(ctx context.Context) error {
 			return err
 		}
 		t.fwd.SetTarget(nil, "", "")
+		t.event(EventConnectionLost, err)
 		t.logf("connection to %s lost (%v); reconnecting", t.Host.Alias, err)
 		c = t.reconnect(ctx)
 		if c == nil {
@@ -240,6 +274,7 @@ func (t *Tunnel) watch(ctx context.Context, c *Client, s *jupyter.Server, gone b
 				return ctx.Err()
 			}
 			if !gone {
+				t.event(EventServerGone, perr)
 				t.logf("the Jupyter server on %s is gone (%v); watching for a new one", t.Host.Alias, perr)
 				gone = true
 			}
@@ -293,9 +328,12 @@ func (t *Tunnel) refresh(ctx context.Context, c *Client, s *jupyter.Server) (gon
 		// Keep the old target: the server may come back on the same port.
 		network, addr := s.Target()
 		t.fwd.SetTarget(c, network, addr)
+		t.event(EventReconnected, nil)
+		t.event(EventServerGone, err)
 		t.logf("reconnected to %s, but %v; watching for a server", t.Host.Alias, err)
 		return true
 	}
+	t.event(EventReconnected, nil)
 	t.logf("reconnected to %s", t.Host.Alias)
 	t.switchTo(c, s, ns, others)
 	return false
@@ -331,6 +369,7 @@ func (t *Tunnel) reconnect(ctx context.Context) *Client {
 			// A host key that changed while we were away is never
 			// retried into acceptance: the error stays the same and is
 			// said once.
+			t.event(EventReconnectFailed, err)
 			t.logf("reconnecting to %s: %v; retrying", t.Host.Alias, err)
 			last = msg
 		} else {

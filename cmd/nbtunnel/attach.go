@@ -22,6 +22,7 @@ func cmdAttach(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet("attach", &hf)
 	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
 	detached := fs.Bool("detached", false, "internal: run in the foreground")
+	fs.BoolVar(&e.browse, "open", false, "also open the link in your browser (the token never on a command line)")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)

@@ -18,6 +18,8 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 	var sf startFlags
 	fs.BoolVar(&sf.start, "start", false, "start Jupyter when none runs (a terminal user is asked otherwise)")
 	addStartFlags(fs, &sf)
+	asJSON := fs.Bool("json", false, "print one JSON object per event on stdout (link, reconnecting, reconnected, server restarted, closed) instead of the link")
+	fs.BoolVar(&e.browse, "open", false, "open the link in your browser ($BROWSER, else the system's default); the token is never on a command line")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
@@ -32,9 +34,16 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 	e.ui.verbose = hf.verbose
 	h, err := e.resolve(ctx, alias, &hf)
 	if err != nil {
+		if *asJSON {
+			(&eventWriter{ui: e.ui, host: alias}).closed(err)
+		}
 		return e.exitCode(alias, nil, err)
 	}
 	state := loadPortState(e.getenv)
+	var events *eventWriter
+	if *asJSON {
+		events = &eventWriter{ui: e.ui, host: alias}
+	}
 	t := &proxy.Tunnel{
 		Host:      h,
 		Options:   e.dialOptions(true),
@@ -46,14 +55,26 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 			return listenFor(ctx, *localPort, state.get(alias, serverID(s)), s)
 		},
 		OnLink: func(link string, s jupyter.Server, others []jupyter.Server) {
-			e.ui.link(link)
+			if events != nil {
+				events.link(link, s)
+			} else {
+				e.ui.link(link)
+			}
 			e.announce(alias, s, others)
+			e.openBrowserOnce(link)
 			if err := state.set(alias, serverID(s), portOf(link)); err != nil {
 				e.ui.warn("%v", err)
 			}
 		},
 	}
-	if err := t.Run(ctx); err != nil {
+	if events != nil {
+		t.OnEvent = events.tunnel
+	}
+	err = t.Run(ctx)
+	if events != nil {
+		events.closed(err)
+	}
+	if err != nil {
 		return e.exitCode(alias, h, explainTunnelError(alias, err))
 	}
 	return 0
@@ -86,7 +107,7 @@ func portOf(link string) int {
 // announce tells the user, on stderr, what the link points at and what
 // else there is.
 func (e *env) announce(alias string, s jupyter.Server, others []jupyter.Server) {
-	e.ui.say("forwarding to %s on %s (root %s); Ctrl-C to stop", s, alias, orDash(s.RootDir))
+	e.ui.progress("forwarding to %s on %s (root %s); Ctrl-C to stop", s, alias, orDash(s.RootDir))
 	if s.Token == "" && s.Password {
 		e.ui.say("this server is protected by a password: the link asks for it")
 	} else if s.Token == "" {

@@ -30,6 +30,8 @@ type ui struct {
 	err     io.Writer
 	verbose bool
 	quiet   bool
+	// tty: stderr is a terminal, where progress lines go.
+	tty bool
 	// helped is the FlagSet whose help was last shown (completion reads
 	// a command's flags this way).
 	helped *flag.FlagSet
@@ -50,7 +52,17 @@ func (u *ui) status(format string, args ...any) {
 	u.say(format, args...)
 }
 
-// say is a line the user should see even without -v.
+// progress is a step of a command at work: shown when stderr is a
+// terminal (or with -v), never with -q.
+func (u *ui) progress(format string, args ...any) {
+	if !u.tty && !u.verbose {
+		return
+	}
+	u.say(format, args...)
+}
+
+// say is a line the user should see even without -v: a result, or a change
+// in a long-running session. -q silences it.
 func (u *ui) say(format string, args ...any) {
 	if u.quiet {
 		return

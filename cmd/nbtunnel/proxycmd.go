@@ -26,6 +26,7 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("proxy", &hf)
 	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
+	fs.BoolVar(&e.browse, "open", false, "also open the link in your browser (the token never on a command line)")
 	if err := parseFlags(fs, args); err != nil {
 		return e.ui.fail("", "", err)
 	}
@@ -123,6 +124,7 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 		OnLink: func(link string, s jupyter.Server, others []jupyter.Server) {
 			termLine(term, "Jupyter on %s: %s", alias, link)
 			showOutsideTerminal(h, term, link)
+			e.openBrowserOnce(link)
 			if err := state.set(alias, serverID(s), portOf(link)); err != nil {
 				e.ui.status("%v", err)
 			}
@@ -146,6 +148,7 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 	case errors.Is(err, errShared):
 		termLine(term, "Jupyter on %s: %s (forwarded by another nbtunnel)", alias, shared)
 		showOutsideTerminal(h, term, shared)
+		e.openBrowserOnce(shared)
 		<-ctx.Done()
 	case err == nil, ctx.Err() != nil, errors.Is(err, proxy.ErrMasterGone):
 	default:

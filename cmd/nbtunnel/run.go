@@ -4,8 +4,10 @@ import (
 	"context"
 	"flag"
 	"io"
+	"os"
 	"os/user"
 	"strings"
+	"sync"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/ppk"
@@ -17,10 +19,47 @@ type env struct {
 	ui     *ui
 	stdin  io.Reader
 	getenv func(string) string
+
+	// browse: open the first link in the browser (--open).
+	browse   bool
+	browseMu sync.Mutex
+	browsed  bool
+	// atExit runs when run returns (the browser's redirect file).
+	atExit []func()
+}
+
+// openBrowserOnce opens link in the browser the first time it is called
+// when --open was given; later links (a restarted server) are not opened.
+func (e *env) openBrowserOnce(link string) {
+	e.browseMu.Lock()
+	defer e.browseMu.Unlock()
+	if !e.browse || e.browsed {
+		return
+	}
+	e.browsed = true
+	done, err := openInBrowser(link, e.getenv, e.ui.warn)
+	if err != nil {
+		e.ui.warn("%v", err)
+		return
+	}
+	e.atExit = append(e.atExit, done)
+}
+
+func (e *env) exit() {
+	e.browseMu.Lock()
+	fns := e.atExit
+	e.atExit = nil
+	e.browseMu.Unlock()
+	for _, f := range fns {
+		f()
+	}
 }
 
 func run(ctx context.Context, args []string, io stdio, getenv func(string) string) int {
 	e := &env{ui: &ui{out: io.out, err: io.err}, stdin: io.in, getenv: getenv}
+	if f, ok := io.err.(*os.File); ok && isTTY(f) {
+		e.ui.tty = true
+	}
 	if len(args) == 0 {
 		writeMainHelp(io.err)
 		return 2
@@ -32,6 +71,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	case "--version", "-version", "-V":
 		name = "version"
 	}
+	defer e.exit()
 	c := lookupCommand(name)
 	if c == nil {
 		return e.ui.fail("", "", usagef("unknown command %q", name))
@@ -98,11 +138,16 @@ func (e *env) localUser() string {
 func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostconf.Host, error) {
 	e.ui.verbose = e.ui.verbose || hf.verbose
 	e.ui.quiet = e.ui.quiet || hf.quiet
+	e.ui.status("%s; resolving %s", buildVersion(), alias)
 	if hf.putty != "" {
-		return e.resolvePutty(ctx, hf.putty)
+		h, err := e.resolvePutty(ctx, hf.putty)
+		if err == nil {
+			e.describeHost(h)
+		}
+		return h, err
 	}
 	p := &ttyPrompter{}
-	return hostconf.Resolve(ctx, alias, hostconf.ResolveOptions{
+	h, err := hostconf.Resolve(ctx, alias, hostconf.ResolveOptions{
 		ConfigFile: hf.config,
 		Home:       homeDir(e.getenv),
 		LocalUser:  e.localUser(),
@@ -116,6 +161,31 @@ func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostco
 		Warn:      func(msg string) { e.ui.warn("%s", msg) },
 		SkipHooks: hf.skipHooks,
 	})
+	if err == nil {
+		e.describeHost(h)
+	}
+	return h, err
+}
+
+// describeHost says, with -v, what a support request needs to know about
+// the resolved settings (never a secret).
+func (e *env) describeHost(h *hostconf.Host) {
+	if !e.ui.verbose {
+		return
+	}
+	e.ui.status("%s: %s@%s (settings from %s)", h.Alias, orDash(h.User), h.Addr(), orDash(h.Source))
+	for _, j := range h.ProxyJump {
+		e.ui.status("%s: jump host %s@%s", h.Alias, orDash(j.User), j.Addr())
+	}
+	if h.ProxyCommand != "" {
+		e.ui.status("%s: ProxyCommand %s", h.Alias, h.ProxyCommand)
+	}
+	if h.ControlPath != "" {
+		e.ui.status("%s: ControlMaster %s, ControlPath %s", h.Alias, orDash(h.ControlMaster), h.ControlPath)
+	}
+	if len(h.IdentityFiles) > 0 {
+		e.ui.status("%s: identity files %s (IdentitiesOnly %v)", h.Alias, strings.Join(h.IdentityFiles, ", "), h.IdentitiesOnly)
+	}
 }
 
 // connect resolves alias and logs in, for a command that talks to the host

@@ -109,7 +109,7 @@ func (e *env) launch(ctx context.Context, c *proxy.Client, alias string, o jupyt
 	if o.Venv != "" {
 		what += " from " + o.Venv
 	}
-	e.ui.say("starting %s on %s", what, alias)
+	e.ui.progress("starting %s on %s", what, alias)
 	lctx, cancel := context.WithTimeout(ctx, launchTimeout(o))
 	defer cancel()
 	var out bytes.Buffer
