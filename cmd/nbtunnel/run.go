@@ -85,6 +85,8 @@ type hostFlags struct {
 	putty   string
 	verbose bool
 	quiet   bool
+	// noPrompt: never ask (doctor looks, it does not change).
+	noPrompt bool
 	// skipHooks: resolve as if our own hook blocks were absent (we are
 	// the hook).
 	skipHooks bool
@@ -153,7 +155,7 @@ func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostco
 		LocalUser:  e.localUser(),
 		Getenv:     e.getenv,
 		Ask: func(ctx context.Context, question string) (bool, error) {
-			if !hasTTY() {
+			if hf.noPrompt || !hasTTY() {
 				return false, nil
 			}
 			return p.confirm(ctx, question)
