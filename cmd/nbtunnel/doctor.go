@@ -357,7 +357,7 @@ func doctorShell(ctx context.Context, c *proxy.Client, alias string) check {
 		}
 		return check{Name: name, Status: checkWarn,
 			Detail: fmt.Sprintf("prints %d byte(s) on stdout for every command (%q); nbtunnel copes, scp, rsync and sftp may not", len(noise), shown),
-			Fix: []string{"move the output in your remote shell startup files (.bashrc, .profile, .cshrc) into a block that runs only for interactive shells, e.g. [ -t 0 ] && echo ..., or case $- in *i*) ...;; esac"}}
+			Fix:    []string{"move the output in your remote shell startup files (.bashrc, .profile, .cshrc) into a block that runs only for interactive shells, e.g. [ -t 0 ] && echo ..., or case $- in *i*) ...;; esac"}}
 	}
 	return check{Name: name, Status: checkOK, Detail: "quiet (nothing on stdout), POSIX sh present"}
 }
