@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/proxy"
-	"github.com/nbtunnel/nbtunnel/proxy/sshtest"
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/ssh"
 )

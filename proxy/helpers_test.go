@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/proxy"
-	"github.com/nbtunnel/nbtunnel/proxy/sshtest"
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 	"golang.org/x/crypto/ssh"
 )
 

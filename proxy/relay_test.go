@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/proxy"
-	"github.com/nbtunnel/nbtunnel/proxy/sshtest"
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.

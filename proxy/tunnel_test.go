@@ -28,7 +28,7 @@ import (
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/jupyter"
 	"github.com/nbtunnel/nbtunnel/proxy"
-	"github.com/nbtunnel/nbtunnel/proxy/sshtest"
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 )
 
 // The tests in this file run proxy.Tunnel against an sshtest server whose

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nbtunnel/nbtunnel/proxy/sshtest"
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/ssh"
 )
