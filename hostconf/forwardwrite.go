@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 // ForwardBlockKey is the key of the block WriteLocalForward keeps for
@@ -124,7 +126,7 @@ func checkHostPort(s string) error {
 // nothing. Every byte outside the block is kept; the edit is locked,
 // atomic and backed up (see EditFile). With o.DryRun nothing is written
 // and diff shows what would change.
-func WriteLocalForward(ctx context.Context, configPath, alias string, fwd Forward, o EditOptions) (changed bool, diff string, err error) {
+func WriteLocalForward(ctx context.Context, configPath, alias string, fwd Forward, o fileedit.EditOptions) (changed bool, diff string, err error) {
 	if err := CheckAlias(alias); err != nil {
 		return false, "", fmt.Errorf("writing LocalForward for host %q to %s: %w", alias, configPath, err)
 	}
@@ -133,8 +135,8 @@ func WriteLocalForward(ctx context.Context, configPath, alias string, fwd Forwar
 		return false, "", fmt.Errorf("writing LocalForward for host %q to %s: %w", alias, configPath, err)
 	}
 	lines := HostBlockLines(alias, []string{line})
-	res, err := EditFile(ctx, configPath, o, func(old []byte) ([]byte, error) {
-		return SetBlock(configPath, old, ForwardBlockKey(alias), lines)
+	res, err := fileedit.EditFile(ctx, configPath, o, func(old []byte) ([]byte, error) {
+		return fileedit.SetBlock(configPath, old, ForwardBlockKey(alias), lines)
 	})
 	if err != nil {
 		return false, "", fmt.Errorf("writing LocalForward for host %q: %w", alias, err)
@@ -145,12 +147,12 @@ func WriteLocalForward(ctx context.Context, configPath, alias string, fwd Forwar
 // RemoveLocalForward takes out the block WriteLocalForward wrote for
 // alias, restoring the file's bytes as they were before it was added.
 // It changes nothing when there is no such block.
-func RemoveLocalForward(ctx context.Context, configPath, alias string, o EditOptions) (changed bool, diff string, err error) {
+func RemoveLocalForward(ctx context.Context, configPath, alias string, o fileedit.EditOptions) (changed bool, diff string, err error) {
 	if err := CheckAlias(alias); err != nil {
 		return false, "", fmt.Errorf("removing LocalForward for host %q from %s: %w", alias, configPath, err)
 	}
-	res, err := EditFile(ctx, configPath, o, func(old []byte) ([]byte, error) {
-		return RemoveBlock(configPath, old, ForwardBlockKey(alias))
+	res, err := fileedit.EditFile(ctx, configPath, o, func(old []byte) ([]byte, error) {
+		return fileedit.RemoveBlock(configPath, old, ForwardBlockKey(alias))
 	})
 	if err != nil {
 		return false, "", fmt.Errorf("removing LocalForward for host %q: %w", alias, err)
@@ -164,7 +166,7 @@ func RemoveLocalForward(ctx context.Context, configPath, alias string, o EditOpt
 // new forward must not collide with a forward the user already has.
 func LocalForwardPorts(name string, data []byte, alias string) ([]int, error) {
 	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
-	blocks, err := Blocks(name, data)
+	blocks, err := fileedit.Blocks(name, data)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	sshconfig "github.com/kevinburke/ssh_config"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 // ResolveOptions says where Resolve finds the user's OpenSSH settings and
@@ -215,7 +216,7 @@ func (e *unsupportedError) Unwrap() error { return ErrUnsupportedConfig }
 // numbers), so the settings read are those the user's ssh would use
 // without the hook.
 func blankHooks(path string, data []byte, lines []string) {
-	blocks, err := Blocks(path, data)
+	blocks, err := fileedit.Blocks(path, data)
 	if err != nil {
 		return // a damaged block is reported by the commands that edit it
 	}

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 // PuttyFileStore is Unix PuTTY's store: one file per session under
@@ -82,15 +84,15 @@ func (s *PuttyFileStore) Save(sess *PuttySession) error {
 		return fmt.Errorf("saving PuTTY session %q: %w", sess.Name, err)
 	}
 	data := sess.MarshalFile()
-	if err := WriteFileAtomic(path, data, 0o600); err != nil {
+	if err := fileedit.WriteFileAtomic(path, data, 0o600); err != nil {
 		return fmt.Errorf("saving PuTTY session %q: %w", sess.Name, err)
 	}
 	// PuTTY lists every file in SessionDir as a session: keep the backup
 	// WriteFileAtomic made out of there.
 	backupDir := filepath.Join(s.Dir, "nbtunnel-backup")
-	if _, err := os.Stat(path + BackupSuffix); err == nil {
+	if _, err := os.Stat(path + fileedit.BackupSuffix); err == nil {
 		if err := os.MkdirAll(backupDir, 0o700); err == nil {
-			os.Rename(path+BackupSuffix, filepath.Join(backupDir, filepath.Base(path)))
+			os.Rename(path+fileedit.BackupSuffix, filepath.Join(backupDir, filepath.Base(path)))
 		}
 	}
 	*sess = *ParsePuttySessionFile(sess.Name, data)

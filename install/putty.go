@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 // PuTTY keys InstallPutty sets.
@@ -113,7 +114,7 @@ func storeSaved(store hostconf.PuttyStore, s *hostconf.PuttySession, p *puttySav
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("removing %s: %w", path, err)
 		}
-		os.Remove(path + hostconf.BackupSuffix)
+		os.Remove(path + fileedit.BackupSuffix)
 		os.Remove(filepath.Dir(path)) // only if empty
 		return nil
 	}
@@ -121,7 +122,7 @@ func storeSaved(store hostconf.PuttyStore, s *hostconf.PuttySession, p *puttySav
 	if err != nil {
 		return err
 	}
-	if err := hostconf.WriteFileAtomic(path, append(b, '\n'), 0o600); err != nil {
+	if err := fileedit.WriteFileAtomic(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving nbtunnel's record of PuTTY session %q: %w", s.Name, err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package hostconf
+package fileedit
 
 import (
 	"bytes"

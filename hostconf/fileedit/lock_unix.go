@@ -2,7 +2,7 @@
 
 // Platform parts of locking and of the atomic replace (ownership, directory sync).
 
-package hostconf
+package fileedit
 
 import (
 	"errors"

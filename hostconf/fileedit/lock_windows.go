@@ -1,6 +1,6 @@
 //go:build windows
 
-package hostconf
+package fileedit
 
 import (
 	"errors"

@@ -1,17 +1,17 @@
-package hostconf_test
+package fileedit_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 func TestSetBlockPlacement(t *testing.T) {
 	lines := []string{"Host gpu", "    ProxyCommand x", "Host *"}
 	block := func(eol string) string {
-		return hostconf.BeginMarker("hook gpu") + eol + strings.Join(lines, eol) + eol + hostconf.EndMarker("hook gpu") + eol
+		return fileedit.BeginMarker("hook gpu") + eol + strings.Join(lines, eol) + eol + fileedit.EndMarker("hook gpu") + eol
 	}
 	tests := []struct {
 		name, in, want string
@@ -29,18 +29,18 @@ func TestSetBlockPlacement(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := hostconf.SetBlock("cfg", []byte(tt.in), "hook gpu", lines)
+			got, err := fileedit.SetBlock("cfg", []byte(tt.in), "hook gpu", lines)
 			if err != nil {
 				t.Fatalf("SetBlock: %v", err)
 			}
 			if string(got) != tt.want {
 				t.Fatalf("SetBlock:\ngot  %q\nwant %q", got, tt.want)
 			}
-			again, err := hostconf.SetBlock("cfg", got, "hook gpu", lines)
+			again, err := fileedit.SetBlock("cfg", got, "hook gpu", lines)
 			if err != nil || string(again) != string(got) {
 				t.Fatalf("second SetBlock: got %q, %v; want unchanged", again, err)
 			}
-			back, err := hostconf.RemoveBlock("cfg", got, "hook gpu")
+			back, err := fileedit.RemoveBlock("cfg", got, "hook gpu")
 			if err != nil || string(back) != tt.in {
 				t.Fatalf("RemoveBlock: got %q, %v; want %q", back, err, tt.in)
 			}
@@ -49,29 +49,29 @@ func TestSetBlockPlacement(t *testing.T) {
 }
 
 func TestSetBlockReplaces(t *testing.T) {
-	in := "Host a\n" + hostconf.BeginMarker("forward gpu") + "\nold\n" + hostconf.EndMarker("forward gpu") + "\nHost b\n"
-	got, err := hostconf.SetBlock("cfg", []byte(in), "forward gpu", []string{"new1", "new2"})
+	in := "Host a\n" + fileedit.BeginMarker("forward gpu") + "\nold\n" + fileedit.EndMarker("forward gpu") + "\nHost b\n"
+	got, err := fileedit.SetBlock("cfg", []byte(in), "forward gpu", []string{"new1", "new2"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "Host a\n" + hostconf.BeginMarker("forward gpu") + "\nnew1\nnew2\n" + hostconf.EndMarker("forward gpu") + "\nHost b\n"
+	want := "Host a\n" + fileedit.BeginMarker("forward gpu") + "\nnew1\nnew2\n" + fileedit.EndMarker("forward gpu") + "\nHost b\n"
 	if string(got) != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	b, ok, err := hostconf.FindBlock("cfg", got, "forward gpu")
+	b, ok, err := fileedit.FindBlock("cfg", got, "forward gpu")
 	if err != nil || !ok || strings.Join(b.Lines, "|") != "new1|new2" || b.BeginLine != 2 || b.EndLine != 5 {
 		t.Fatalf("FindBlock = %+v, %v, %v; want lines new1|new2 at 2-5", b, ok, err)
 	}
 	// An end marker on the last line without a line ending stays so.
-	in2 := hostconf.BeginMarker("k") + "\nx\n" + hostconf.EndMarker("k")
-	got2, err := hostconf.SetBlock("cfg", []byte(in2), "k", []string{"y"})
-	if want := hostconf.BeginMarker("k") + "\ny\n" + hostconf.EndMarker("k"); err != nil || string(got2) != want {
+	in2 := fileedit.BeginMarker("k") + "\nx\n" + fileedit.EndMarker("k")
+	got2, err := fileedit.SetBlock("cfg", []byte(in2), "k", []string{"y"})
+	if want := fileedit.BeginMarker("k") + "\ny\n" + fileedit.EndMarker("k"); err != nil || string(got2) != want {
 		t.Fatalf("got %q, %v; want %q", got2, err, want)
 	}
 }
 
 func TestDamagedBlocks(t *testing.T) {
-	b, e := hostconf.BeginMarker("hook gpu"), hostconf.EndMarker("hook gpu")
+	b, e := fileedit.BeginMarker("hook gpu"), fileedit.EndMarker("hook gpu")
 	tests := []struct {
 		name, in string
 		line     int
@@ -79,14 +79,14 @@ func TestDamagedBlocks(t *testing.T) {
 	}{
 		{"no end", "Host a\n" + b + "\nHost gpu\n", 2, "has no end marker"},
 		{"no begin", "Host a\n" + e + "\n", 2, "without its begin marker"},
-		{"nested", b + "\n" + hostconf.BeginMarker("hook x") + "\n", 1, "has no end marker"},
-		{"wrong end", b + "\n" + hostconf.EndMarker("hook x") + "\n", 2, "without its begin marker"},
+		{"nested", b + "\n" + fileedit.BeginMarker("hook x") + "\n", 1, "has no end marker"},
+		{"wrong end", b + "\n" + fileedit.EndMarker("hook x") + "\n", 2, "without its begin marker"},
 		{"twice", b + "\n" + e + "\n" + b + "\n" + e + "\n", 3, "appears twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := hostconf.SetBlock("/home/u/.ssh/config", []byte(tt.in), "hook other", []string{"x"})
-			var be *hostconf.BlockError
+			_, err := fileedit.SetBlock("/home/u/.ssh/config", []byte(tt.in), "hook other", []string{"x"})
+			var be *fileedit.BlockError
 			if !errors.As(err, &be) {
 				t.Fatalf("got %v, want *BlockError", err)
 			}
@@ -105,9 +105,9 @@ func TestSetBlockRejects(t *testing.T) {
 		key   string
 		lines []string
 	}{
-		{"", nil}, {"a >>> b", nil}, {"k", []string{"a\nb"}}, {"k", []string{hostconf.EndMarker("k")}},
+		{"", nil}, {"a >>> b", nil}, {"k", []string{"a\nb"}}, {"k", []string{fileedit.EndMarker("k")}},
 	} {
-		if _, err := hostconf.SetBlock("cfg", nil, tt.key, tt.lines); err == nil {
+		if _, err := fileedit.SetBlock("cfg", nil, tt.key, tt.lines); err == nil {
 			t.Errorf("SetBlock(%q, %q): got nil error, want one", tt.key, tt.lines)
 		}
 	}

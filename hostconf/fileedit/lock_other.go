@@ -1,6 +1,6 @@
 //go:build !unix && !windows
 
-package hostconf
+package fileedit
 
 import "os"
 

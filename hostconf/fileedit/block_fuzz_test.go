@@ -1,11 +1,11 @@
-package hostconf_test
+package fileedit_test
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
-	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 // FuzzBlockEdit checks, for any file that parses, that inserting a block
@@ -22,18 +22,18 @@ func FuzzBlockEdit(f *testing.F) {
 			lines = strings.Split(body, "\n")
 		}
 		orig := bytes.Clone(data)
-		_, had, err := hostconf.FindBlock("f", data, key)
+		_, had, err := fileedit.FindBlock("f", data, key)
 		if err != nil {
 			return
 		}
-		out, err := hostconf.SetBlock("f", data, key, lines)
+		out, err := fileedit.SetBlock("f", data, key, lines)
 		if err != nil {
 			return // invalid key or lines
 		}
 		if !bytes.Equal(data, orig) {
 			t.Fatalf("SetBlock modified its input")
 		}
-		b, ok, err := hostconf.FindBlock("f", out, key)
+		b, ok, err := fileedit.FindBlock("f", out, key)
 		if err != nil || !ok {
 			t.Fatalf("FindBlock after SetBlock: ok=%v err=%v\n%q", ok, err, out)
 		}
@@ -45,20 +45,20 @@ func FuzzBlockEdit(f *testing.F) {
 			if got := append(bytes.Clone(out[:b.Start]), out[b.End:]...); !bytes.Equal(got, data) {
 				t.Fatalf("bytes outside the block changed:\ngot  %q\nwant %q", got, data)
 			}
-			back, err := hostconf.RemoveBlock("f", out, key)
+			back, err := fileedit.RemoveBlock("f", out, key)
 			if err != nil || !bytes.Equal(back, data) {
 				t.Fatalf("RemoveBlock = %q, %v; want %q", back, err, data)
 			}
 		}
-		again, err := hostconf.SetBlock("f", out, key, lines)
+		again, err := fileedit.SetBlock("f", out, key, lines)
 		if err != nil || !bytes.Equal(again, out) {
 			t.Fatalf("second SetBlock changed the file: %v\n%q\n%q", err, out, again)
 		}
-		removed, err := hostconf.RemoveBlock("f", out, key)
+		removed, err := fileedit.RemoveBlock("f", out, key)
 		if err != nil {
 			t.Fatalf("RemoveBlock: %v", err)
 		}
-		if _, ok, err := hostconf.FindBlock("f", removed, key); ok || err != nil {
+		if _, ok, err := fileedit.FindBlock("f", removed, key); ok || err != nil {
 			t.Fatalf("block still there after RemoveBlock: ok=%v err=%v", ok, err)
 		}
 	})

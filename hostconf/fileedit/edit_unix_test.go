@@ -1,6 +1,6 @@
 //go:build unix
 
-package hostconf_test
+package fileedit_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 func owner(t *testing.T, path string) (uint32, uint32) {
@@ -38,7 +38,7 @@ func TestEditFileKeepsOwner(t *testing.T) {
 	}
 	ctx := context.Background()
 	cfg := filepath.Join(home, ".ssh", "config")
-	if _, _, err := hostconf.WriteLocalForward(ctx, cfg, "h", hostconf.Forward{Listen: "1", Target: "h:2"}, hostconf.EditOptions{}); err != nil {
+	if err := appendLine(ctx, cfg, "LocalForward 1 h:2"); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{filepath.Dir(cfg), cfg} {
@@ -46,12 +46,20 @@ func TestEditFileKeepsOwner(t *testing.T) {
 			t.Errorf("%s owned by %d:%d, want %d:%d", p, u, g, uid, gid)
 		}
 	}
-	if _, _, err := hostconf.WriteLocalForward(ctx, cfg, "h", hostconf.Forward{Listen: "2", Target: "h:2"}, hostconf.EditOptions{}); err != nil {
+	if err := appendLine(ctx, cfg, "LocalForward 2 h:2"); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{cfg, cfg + hostconf.BackupSuffix, cfg + hostconf.LockSuffix} {
+	for _, p := range []string{cfg, cfg + fileedit.BackupSuffix, cfg + fileedit.LockSuffix} {
 		if u, g := owner(t, p); u != uid || g != gid {
 			t.Errorf("%s owned by %d:%d, want %d:%d", p, u, g, uid, gid)
 		}
 	}
+}
+
+// appendLine edits path with EditFile, adding one line.
+func appendLine(ctx context.Context, path, line string) error {
+	_, err := fileedit.EditFile(ctx, path, fileedit.EditOptions{}, func(old []byte) ([]byte, error) {
+		return append(old, line+"\n"...), nil
+	})
+	return err
 }
