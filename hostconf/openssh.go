@@ -16,6 +16,7 @@ import (
 
 	sshconfig "github.com/kevinburke/ssh_config"
 	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
 // ResolveOptions says where Resolve finds the user's OpenSSH settings and
@@ -1011,7 +1012,7 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 			return nil, bad(s, "HashKnownHosts", err)
 		}
 	}
-	kh, err := NewKnownHosts(userFiles, globalFiles, strict, KnownHostsOptions{
+	kh, err := hostkeys.NewKnownHosts(userFiles, globalFiles, strict, hostkeys.KnownHostsOptions{
 		Ask:               o.Ask,
 		Warn:              o.Warn,
 		HashKnownHosts:    hash,

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
 // ErrNoPuttySession is wrapped by PuttyStore.Load when the session does not
@@ -27,7 +29,7 @@ type PuttyStore interface {
 	Where(name string) string
 	// HostKeys reads PuTTY's host-key cache. A missing cache is an
 	// empty one.
-	HostKeys() (HostKeyChecker, error)
+	HostKeys() (hostkeys.Checker, error)
 }
 
 // PuttySession is one saved session's settings, in their stored order.

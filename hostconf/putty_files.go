@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
 // PuttyFileStore is Unix PuTTY's store: one file per session under
@@ -100,10 +101,10 @@ func (s *PuttyFileStore) Save(sess *PuttySession) error {
 }
 
 // HostKeys reads HostKeysFile; a missing file is an empty cache.
-func (s *PuttyFileStore) HostKeys() (HostKeyChecker, error) {
+func (s *PuttyFileStore) HostKeys() (hostkeys.Checker, error) {
 	data, err := os.ReadFile(s.HostKeysFile)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("reading PuTTY host keys: %w", err)
 	}
-	return ParsePuttyHostKeys(data, s.HostKeysFile), nil
+	return hostkeys.ParsePuttyHostKeys(data, s.HostKeysFile), nil
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
 // PuTTY's ProxyMethod values (PuTTY 0.77 and later; 0.78 reads these
@@ -196,7 +198,7 @@ func resolvePutty(ctx context.Context, store PuttyStore, name string, depth int)
 			hop = &Host{Alias: ph, HostName: ph, Port: s.Int("ProxyPort", 80), User: pu,
 				Source: fmt.Sprintf("PuTTY session %s (%s) proxy settings", name, where)}
 			if keys, err := store.HostKeys(); err == nil {
-				hop.HostKeys = puttyBoundKeys{inner: keys, name: joinHostPort(ph, hop.Port)}
+				hop.HostKeys = hostkeys.Bound(keys, joinHostPort(ph, hop.Port))
 			} else {
 				return nil, fail("%v", err)
 			}
@@ -216,7 +218,7 @@ func resolvePutty(ctx context.Context, store PuttyStore, name string, depth int)
 	if err != nil {
 		return nil, fail("%v", err)
 	}
-	h.HostKeys = puttyBoundKeys{inner: keys, name: joinHostPort(host, port)}
+	h.HostKeys = hostkeys.Bound(keys, joinHostPort(host, port))
 	return h, nil
 }
 

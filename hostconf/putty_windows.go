@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 	"golang.org/x/sys/windows/registry"
 )
 
@@ -87,11 +88,11 @@ func (r puttyRegistryStore) Save(s *PuttySession) error {
 	return nil
 }
 
-func (puttyRegistryStore) HostKeys() (HostKeyChecker, error) {
+func (puttyRegistryStore) HostKeys() (hostkeys.Checker, error) {
 	where := `HKEY_CURRENT_USER\` + puttyRegHostKeys
 	k, err := registry.OpenKey(registry.CURRENT_USER, puttyRegHostKeys, registry.QUERY_VALUE)
 	if errors.Is(err, registry.ErrNotExist) {
-		return ParsePuttyHostKeys(nil, where), nil
+		return hostkeys.ParsePuttyHostKeys(nil, where), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading PuTTY host keys (%s): %w", where, err)
@@ -109,5 +110,5 @@ func (puttyRegistryStore) HostKeys() (HostKeyChecker, error) {
 		}
 		b.WriteString(n + " " + v + "\n")
 	}
-	return ParsePuttyHostKeys([]byte(b.String()), where), nil
+	return hostkeys.ParsePuttyHostKeys([]byte(b.String()), where), nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 	"github.com/nbtunnel/nbtunnel/install"
 )
 
@@ -241,8 +242,8 @@ func (r *regStore) Save(s *hostconf.PuttySession) error {
 	r.files[s.Name] = s.MarshalFile()
 	return nil
 }
-func (r *regStore) HostKeys() (hostconf.HostKeyChecker, error) {
-	return hostconf.ParsePuttyHostKeys(nil, "none"), nil
+func (r *regStore) HostKeys() (hostkeys.Checker, error) {
+	return hostkeys.ParsePuttyHostKeys(nil, "none"), nil
 }
 
 func TestInstallPuttyNoSidecar(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/cpu"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
 // Defaults applied when the host's config leaves a setting unset.
@@ -364,7 +365,7 @@ func handshake(ctx context.Context, conn net.Conn, h *hostconf.Host, o Options) 
 	sc, chans, reqs, err := ssh.NewClientConn(conn, h.Addr(), cfg)
 	if err != nil {
 		conn.Close()
-		var hk *hostconf.HostKeyError
+		var hk *hostkeys.KeyError
 		if errors.As(err, &hk) {
 			return nil, hk
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 	"github.com/nbtunnel/nbtunnel/proxy"
 )
 
@@ -127,21 +127,21 @@ func hintsFor(host, source string, err error) []string {
 	if errors.As(err, &h) {
 		hints = append(hints, h.hints...)
 	}
-	var hk *hostconf.HostKeyError
+	var hk *hostkeys.KeyError
 	var auth *proxy.AuthError
 	var op *net.OpError
 	switch {
 	case errors.As(err, &hk):
 		putty := strings.HasPrefix(source, "PuTTY")
 		switch hk.Problem {
-		case hostconf.HostKeyChanged:
+		case hostkeys.KeyChanged:
 			hints = append(hints, "the server's key differs from the one recorded: this can mean someone is intercepting the connection, or that the host was reinstalled")
 			if putty {
 				hints = append(hints, "if you have confirmed the new key with the host's administrator, connect once with PuTTY or plink and accept it")
 			} else {
 				hints = append(hints, fmt.Sprintf("if you have confirmed the new key, remove the old entry with: ssh-keygen -R '%s' -f %s", hk.Host, hk.File))
 			}
-		case hostconf.HostKeyRevoked:
+		case hostkeys.KeyRevoked:
 			hints = append(hints, "the key is marked @revoked: ask the host's administrator")
 		default:
 			if putty {

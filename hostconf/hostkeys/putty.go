@@ -1,4 +1,4 @@
-package hostconf
+package hostkeys
 
 import (
 	"crypto/ecdsa"
@@ -16,8 +16,8 @@ import (
 // PuttyHostKeys is PuTTY's host-key cache: lines "TYPE@PORT:HOST VALUE"
 // where TYPE is PuTTY's key type name (rsa2, ssh-ed25519, ecdsa-sha2-nistp256,
 // ...) and VALUE the key's numbers in hex. It implements
-// HostKeyChecker with PuTTY's batch-mode policy: a key not in the cache, or
-// different from it, is refused with *HostKeyError; nothing is ever added.
+// Checker with PuTTY's batch-mode policy: a key not in the cache, or
+// different from it, is refused with *KeyError; nothing is ever added.
 //
 // The hostname given to Callback and Algorithms is "host", "host:port" or
 // "[host]:port"; without a port, the port of the address dialled is used.
@@ -189,7 +189,7 @@ func (k *PuttyHostKeys) lookup(host string, port int) []puttyHostKey {
 	return out
 }
 
-// Callback implements HostKeyChecker.
+// Callback implements Checker.
 func (k *PuttyHostKeys) Callback(hostname string) ssh.HostKeyCallback {
 	return func(dialed string, remote net.Addr, key ssh.PublicKey) error {
 		host, port := splitPuttyName(hostname)
@@ -204,8 +204,8 @@ func (k *PuttyHostKeys) Callback(hostname string) ssh.HostKeyCallback {
 		if port == 0 {
 			port = 22
 		}
-		herr := &HostKeyError{
-			Problem:     HostKeyUnknown,
+		herr := &KeyError{
+			Problem:     KeyUnknown,
 			Host:        puttyKeyName(host, port),
 			KeyType:     key.Type(),
 			Fingerprint: ssh.FingerprintSHA256(key),
@@ -213,7 +213,7 @@ func (k *PuttyHostKeys) Callback(hostname string) ssh.HostKeyCallback {
 		}
 		entries := k.lookup(host, port)
 		if len(entries) > 0 {
-			herr.Problem = HostKeyChanged
+			herr.Problem = KeyChanged
 			herr.Line = entries[0].line
 		}
 		want := puttyKeyType(key.Type())
@@ -231,7 +231,7 @@ func (k *PuttyHostKeys) Callback(hostname string) ssh.HostKeyCallback {
 	}
 }
 
-// Algorithms implements HostKeyChecker: the SSH algorithms for the key
+// Algorithms implements Checker: the SSH algorithms for the key
 // types cached for hostname, in cache order.
 func (k *PuttyHostKeys) Algorithms(hostname string) []string {
 	host, port := splitPuttyName(hostname)
@@ -251,16 +251,19 @@ func (k *PuttyHostKeys) Algorithms(hostname string) []string {
 	return algs
 }
 
-// puttyBoundKeys checks every connection against one session's host and
-// port, whatever name the caller passes: PuTTY keys its cache on the
-// session's HostName and PortNumber.
-type puttyBoundKeys struct {
-	inner HostKeyChecker
+// Bound returns a Checker that checks every connection against the one
+// name (host or host:port) given here, whatever name its caller passes:
+// PuTTY keys its cache on the session's HostName and PortNumber, not on
+// the name a connection was asked for.
+func Bound(c Checker, name string) Checker { return boundKeys{inner: c, name: name} }
+
+type boundKeys struct {
+	inner Checker
 	name  string // host:port
 }
 
-func (b puttyBoundKeys) Callback(string) ssh.HostKeyCallback { return b.inner.Callback(b.name) }
-func (b puttyBoundKeys) Algorithms(string) []string          { return b.inner.Algorithms(b.name) }
+func (b boundKeys) Callback(string) ssh.HostKeyCallback { return b.inner.Callback(b.name) }
+func (b boundKeys) Algorithms(string) []string          { return b.inner.Algorithms(b.name) }
 
 func puttyKeyName(host string, port int) string {
 	if port == 22 {

@@ -1,4 +1,4 @@
-package hostconf_test
+package hostkeys_test
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
 type testKeys struct {
@@ -115,39 +115,39 @@ func TestKnownHostsCheck(t *testing.T) {
 		key      ssh.PublicKey
 		alias    string
 		ask      func(context.Context, string) (bool, error)
-		problem  hostconf.HostKeyProblem // 0 = accepted
+		problem  hostkeys.Problem // 0 = accepted
 		wantLine int
 		added    bool
 	}{
 		{name: "known", strict: "yes", host: "known.example", key: ed},
 		{name: "known by second name", strict: "yes", host: "10.0.0.1", key: ed},
 		{name: "case-insensitive", strict: "yes", host: "KNOWN.example", key: ed},
-		{name: "changed ecdsa vs ed25519", strict: "yes", host: "known.example", key: ec, problem: hostconf.HostKeyChanged, wantLine: 3},
-		{name: "changed same type", strict: "yes", host: "known.example", key: k.rsa.PublicKey(), problem: hostconf.HostKeyChanged, wantLine: 3},
-		{name: "changed refused under no", strict: "no", host: "ecdsa-only.example", key: ed, problem: hostconf.HostKeyChanged, wantLine: 8},
-		{name: "changed refused under accept-new", strict: "accept-new", host: "ecdsa-only.example", key: ed, problem: hostconf.HostKeyChanged, wantLine: 8},
+		{name: "changed ecdsa vs ed25519", strict: "yes", host: "known.example", key: ec, problem: hostkeys.KeyChanged, wantLine: 3},
+		{name: "changed same type", strict: "yes", host: "known.example", key: k.rsa.PublicKey(), problem: hostkeys.KeyChanged, wantLine: 3},
+		{name: "changed refused under no", strict: "no", host: "ecdsa-only.example", key: ed, problem: hostkeys.KeyChanged, wantLine: 8},
+		{name: "changed refused under accept-new", strict: "accept-new", host: "ecdsa-only.example", key: ed, problem: hostkeys.KeyChanged, wantLine: 8},
 		{name: "port from addr", strict: "yes", host: "ported.example", addr: "ported.example:2222", key: ed},
 		{name: "port in hostname", strict: "yes", host: "ported.example:2222", key: ed},
-		{name: "plain name not for other port", strict: "yes", host: "known.example", addr: "known.example:2200", key: ed, problem: hostconf.HostKeyUnknown},
+		{name: "plain name not for other port", strict: "yes", host: "known.example", addr: "known.example:2200", key: ed, problem: hostkeys.KeyUnknown},
 		{name: "wildcard", strict: "yes", host: "a.wild.example", key: ed},
-		{name: "negated", strict: "yes", host: "bad.wild.example", key: ed, problem: hostconf.HostKeyUnknown},
+		{name: "negated", strict: "yes", host: "bad.wild.example", key: ed, problem: hostkeys.KeyUnknown},
 		{name: "hashed", strict: "yes", host: "hashed.example", key: ed},
-		{name: "unknown under yes", strict: "yes", host: "new.example", key: ed, problem: hostconf.HostKeyUnknown},
-		{name: "unknown under ask without Ask", strict: "ask", host: "new.example", key: ed, problem: hostconf.HostKeyUnknown},
-		{name: "unknown under ask declined", strict: "ask", host: "new.example", key: ed, problem: hostconf.HostKeyUnknown,
+		{name: "unknown under yes", strict: "yes", host: "new.example", key: ed, problem: hostkeys.KeyUnknown},
+		{name: "unknown under ask without Ask", strict: "ask", host: "new.example", key: ed, problem: hostkeys.KeyUnknown},
+		{name: "unknown under ask declined", strict: "ask", host: "new.example", key: ed, problem: hostkeys.KeyUnknown,
 			ask: func(context.Context, string) (bool, error) { return false, nil }},
 		{name: "unknown under ask accepted", strict: "", host: "new.example", key: ed, added: true,
 			ask: func(_ context.Context, q string) (bool, error) { return strings.Contains(q, "new.example"), nil }},
 		{name: "unknown under accept-new", strict: "accept-new", host: "new.example", key: ed, added: true},
 		{name: "unknown under no", strict: "off", host: "new.example", key: ed, added: true},
-		{name: "revoked under no", strict: "no", host: "any.example", key: ed2, problem: hostconf.HostKeyRevoked, wantLine: 12},
+		{name: "revoked under no", strict: "no", host: "any.example", key: ed2, problem: hostkeys.KeyRevoked, wantLine: 12},
 		{name: "cert from CA", strict: "yes", host: "h.certs.example", key: hostCert(t, ec, k.ca, "h.certs.example")},
 		{name: "cert wrong principal", strict: "yes", host: "h.certs.example", key: hostCert(t, ec, k.ca, "other.example"), problem: -1},
-		{name: "cert CA revoked", strict: "no", host: "h.certs.example", key: revokedCA, problem: hostconf.HostKeyRevoked, wantLine: 11},
+		{name: "cert CA revoked", strict: "no", host: "h.certs.example", key: revokedCA, problem: hostkeys.KeyRevoked, wantLine: 11},
 		{name: "cert unknown CA falls back to plain key", strict: "yes", host: "known.example", key: hostCert(t, ed, k.ca, "known.example")},
-		{name: "cert CA not for this host", strict: "yes", host: "elsewhere.example", key: hostCert(t, ec, k.ca, "elsewhere.example"), problem: hostconf.HostKeyUnknown},
+		{name: "cert CA not for this host", strict: "yes", host: "elsewhere.example", key: hostCert(t, ec, k.ca, "elsewhere.example"), problem: hostkeys.KeyUnknown},
 		{name: "host key alias", strict: "yes", host: "whatever.example", alias: "alias-name", key: ed},
-		{name: "host key alias unknown", strict: "yes", host: "known.example", alias: "other-alias", key: ed, problem: hostconf.HostKeyUnknown},
+		{name: "host key alias unknown", strict: "yes", host: "known.example", alias: "other-alias", key: ed, problem: hostkeys.KeyUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,7 +158,7 @@ func TestKnownHostsCheck(t *testing.T) {
 			}
 			user := filepath.Join(dir, "sub", "known_hosts")
 			var warnings []string
-			c, err := hostconf.NewKnownHosts([]string{user}, []string{global}, tt.strict, hostconf.KnownHostsOptions{
+			c, err := hostkeys.NewKnownHosts([]string{user}, []string{global}, tt.strict, hostkeys.KnownHostsOptions{
 				Ask: tt.ask, Warn: func(m string) { warnings = append(warnings, m) }, HostKeyAlias: tt.alias,
 			})
 			if err != nil {
@@ -177,9 +177,9 @@ func TestKnownHostsCheck(t *testing.T) {
 					t.Fatalf("got error %v, want a certificate error naming the host", err)
 				}
 			case tt.problem > 0:
-				var he *hostconf.HostKeyError
+				var he *hostkeys.KeyError
 				if !errors.As(err, &he) {
-					t.Fatalf("got error %v, want *HostKeyError", err)
+					t.Fatalf("got error %v, want *KeyError", err)
 				}
 				if he.Problem != tt.problem || he.Line != tt.wantLine {
 					t.Errorf("got problem %d line %d, want %d line %d (%v)", he.Problem, he.Line, tt.problem, tt.wantLine, err)
@@ -187,7 +187,7 @@ func TestKnownHostsCheck(t *testing.T) {
 				if fp := ssh.FingerprintSHA256(tt.key); !strings.Contains(err.Error(), fp) || !strings.Contains(err.Error(), "host key") {
 					t.Errorf("got error %q, want it to contain \"host key\" and %s", err, fp)
 				}
-				if he.Problem == hostconf.HostKeyChanged && !strings.Contains(err.Error(), fmt.Sprintf("%s:%d", global, tt.wantLine)) {
+				if he.Problem == hostkeys.KeyChanged && !strings.Contains(err.Error(), fmt.Sprintf("%s:%d", global, tt.wantLine)) {
 					t.Errorf("got error %q, want it to name %s:%d", err, global, tt.wantLine)
 				}
 			}
@@ -230,7 +230,7 @@ func TestKnownHostsHashedAppend(t *testing.T) {
 	if err := os.WriteFile(user, []byte("other.example "+authLine(k.ecdsa.PublicKey())), 0o600); err != nil { // no final newline
 		t.Fatal(err)
 	}
-	c, err := hostconf.NewKnownHosts([]string{user}, nil, "accept-new", hostconf.KnownHostsOptions{HashKnownHosts: true})
+	c, err := hostkeys.NewKnownHosts([]string{user}, nil, "accept-new", hostkeys.KnownHostsOptions{HashKnownHosts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestKnownHostsHashedAppend(t *testing.T) {
 	if err := c.Callback("new.example")("new.example:2222", nil, k.ed.PublicKey()); err != nil {
 		t.Errorf("hashed entry for [new.example]:2222 not found again: %v", err)
 	}
-	strict, err := hostconf.NewKnownHosts([]string{user}, nil, "yes", hostconf.KnownHostsOptions{})
+	strict, err := hostkeys.NewKnownHosts([]string{user}, nil, "yes", hostkeys.KnownHostsOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestKnownHostsSSHKeygenHashed(t *testing.T) {
 	if strings.Contains(string(data), "plain.example") || !strings.Contains(string(data), "|1|") {
 		t.Fatalf("ssh-keygen did not hash: %q", data)
 	}
-	c, err := hostconf.NewKnownHosts([]string{file}, nil, "yes", hostconf.KnownHostsOptions{})
+	c, err := hostkeys.NewKnownHosts([]string{file}, nil, "yes", hostkeys.KnownHostsOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestKnownHostsAlgorithms(t *testing.T) {
 		{"unknown.example", nil, nil},
 	}
 	for _, tt := range tests {
-		c, err := hostconf.NewKnownHosts([]string{file}, nil, "yes", hostconf.KnownHostsOptions{HostKeyAlgorithms: tt.configured})
+		c, err := hostkeys.NewKnownHosts([]string{file}, nil, "yes", hostkeys.KnownHostsOptions{HostKeyAlgorithms: tt.configured})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,7 +348,7 @@ func TestKnownHostsAlgorithms(t *testing.T) {
 }
 
 func TestNewKnownHostsBadPolicy(t *testing.T) {
-	if _, err := hostconf.NewKnownHosts(nil, nil, "sometimes", hostconf.KnownHostsOptions{}); err == nil || !strings.Contains(err.Error(), "sometimes") {
+	if _, err := hostkeys.NewKnownHosts(nil, nil, "sometimes", hostkeys.KnownHostsOptions{}); err == nil || !strings.Contains(err.Error(), "sometimes") {
 		t.Errorf("got %v, want an error naming the value", err)
 	}
 }
@@ -401,7 +401,7 @@ func TestKnownHostsAgainstServer(t *testing.T) {
 	if err := os.WriteFile(file, []byte("[srv.example]:2200 "+authLine(k.ed.PublicKey())+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := hostconf.NewKnownHosts([]string{file}, nil, "yes", hostconf.KnownHostsOptions{})
+	c, err := hostkeys.NewKnownHosts([]string{file}, nil, "yes", hostkeys.KnownHostsOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,9 +438,9 @@ func TestKnownHostsAgainstServer(t *testing.T) {
 			t.Errorf("got %q, want it to contain %q", err, want)
 		}
 	}
-	var he *hostconf.HostKeyError
-	if !errors.As(err, &he) || he.Problem != hostconf.HostKeyChanged {
-		t.Errorf("got %#v, want a HostKeyChanged *HostKeyError", err)
+	var he *hostkeys.KeyError
+	if !errors.As(err, &he) || he.Problem != hostkeys.KeyChanged {
+		t.Errorf("got %#v, want a KeyChanged *KeyError", err)
 	}
 }
 
@@ -456,15 +456,15 @@ func FuzzKnownHosts(f *testing.F) {
 		if err := os.WriteFile(file, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c, err := hostconf.NewKnownHosts([]string{file}, nil, "yes", hostconf.KnownHostsOptions{Warn: func(string) {}})
+		c, err := hostkeys.NewKnownHosts([]string{file}, nil, "yes", hostkeys.KnownHostsOptions{Warn: func(string) {}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		_ = c.Algorithms(host)
 		err = c.Callback(host)("x:22", nil, k.ed.PublicKey())
-		var he *hostconf.HostKeyError
+		var he *hostkeys.KeyError
 		if err != nil && !errors.As(err, &he) {
-			t.Fatalf("got %v, want nil or *HostKeyError", err)
+			t.Fatalf("got %v, want nil or *KeyError", err)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package hostconf
+package hostkeys
 
 import (
 	"bufio"
@@ -13,11 +13,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/nbtunnel/nbtunnel/hostconf/pattern"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -57,7 +59,7 @@ type KnownHosts struct {
 // added: the first one) and globalFiles (read only). strict is
 // StrictHostKeyChecking's value: yes (or true), accept-new, ask ("" means
 // ask), no (or off, false). Missing files are no error.
-func NewKnownHosts(userFiles, globalFiles []string, strict string, o KnownHostsOptions) (HostKeyChecker, error) {
+func NewKnownHosts(userFiles, globalFiles []string, strict string, o KnownHostsOptions) (Checker, error) {
 	return newKnownHosts(userFiles, globalFiles, strict, o)
 }
 
@@ -122,7 +124,7 @@ func (k *KnownHosts) Callback(hostname string) ssh.HostKeyCallback {
 // hostname: pass Host.HostName or Host.Addr(). A hostname without a port
 // takes the port from the address dialled; port 22 records the bare host,
 // others [host]:port. With HostKeyAlias set the alias is the name. ctx is
-// passed to Ask. Refusals are *HostKeyError.
+// passed to Ask. Refusals are *KeyError.
 func (k *KnownHosts) CallbackContext(ctx context.Context, hostname string) ssh.HostKeyCallback {
 	return func(addr string, remote net.Addr, key ssh.PublicKey) error {
 		port := 22
@@ -214,7 +216,7 @@ func matchName(patterns []string, name string) bool {
 		}
 		neg := strings.HasPrefix(p, "!")
 		p = strings.ToLower(strings.TrimPrefix(p, "!"))
-		if wildcardMatch(p, name) {
+		if pattern.Match(p, name) {
 			if neg {
 				return false
 			}
@@ -267,8 +269,8 @@ func (k *KnownHosts) searched() string {
 
 func (k *KnownHosts) check(ctx context.Context, name, addr string, remote net.Addr, key ssh.PublicKey) error {
 	entries := k.load()
-	herr := func(p HostKeyProblem, file string, line int) *HostKeyError {
-		return &HostKeyError{Problem: p, Host: name, KeyType: key.Type(), Fingerprint: ssh.FingerprintSHA256(key), File: file, Line: line}
+	herr := func(p Problem, file string, line int) *KeyError {
+		return &KeyError{Problem: p, Host: name, KeyType: key.Type(), Fingerprint: ssh.FingerprintSHA256(key), File: file, Line: line}
 	}
 	// @revoked applies whatever host its line names: a revoked key is
 	// never accepted, neither as a host key nor as a certificate's key or
@@ -285,7 +287,7 @@ func (k *KnownHosts) check(ctx context.Context, name, addr string, remote net.Ad
 	if cert, ok := key.(*ssh.Certificate); ok {
 		for _, pk := range []ssh.PublicKey{cert, cert.Key, cert.SignatureKey} {
 			if e := revoked(pk); e != nil {
-				return herr(HostKeyRevoked, e.file, e.line)
+				return herr(KeyRevoked, e.file, e.line)
 			}
 		}
 		var ca *khEntry
@@ -314,7 +316,7 @@ func (k *KnownHosts) check(ctx context.Context, name, addr string, remote net.Ad
 		// OpenSSH does.
 		plain = cert.Key
 	} else if e := revoked(key); e != nil {
-		return herr(HostKeyRevoked, e.file, e.line)
+		return herr(KeyRevoked, e.file, e.line)
 	}
 
 	var other *khEntry
@@ -331,16 +333,16 @@ func (k *KnownHosts) check(ctx context.Context, name, addr string, remote net.Ad
 		}
 	}
 	if other != nil {
-		return herr(HostKeyChanged, other.file, other.line)
+		return herr(KeyChanged, other.file, other.line)
 	}
 
 	// Unknown key.
 	switch k.strict {
 	case "yes":
-		return herr(HostKeyUnknown, k.searched(), 0)
+		return herr(KeyUnknown, k.searched(), 0)
 	case "ask":
 		if k.o.Ask == nil {
-			return herr(HostKeyUnknown, k.searched(), 0)
+			return herr(KeyUnknown, k.searched(), 0)
 		}
 		q := fmt.Sprintf("The authenticity of host '%s (%s)' can't be established.\n%s key fingerprint is %s.\nAre you sure you want to continue connecting (yes/no)?",
 			name, addr, keyTypeLabel(plain), ssh.FingerprintSHA256(plain))
@@ -349,7 +351,7 @@ func (k *KnownHosts) check(ctx context.Context, name, addr string, remote net.Ad
 			return fmt.Errorf("asking about host key for %s: %w", name, err)
 		}
 		if !ok {
-			return herr(HostKeyUnknown, k.searched(), 0)
+			return herr(KeyUnknown, k.searched(), 0)
 		}
 	}
 	if err := k.add(name, plain); err != nil {
@@ -462,7 +464,7 @@ func (k *KnownHosts) Algorithms(hostname string) []string {
 	order := append(append([]string(nil), certAlgorithms...), plainAlgorithms...)
 	var extra []string
 	for t := range known {
-		if !contains(order, t) {
+		if !slices.Contains(order, t) {
 			extra = append(extra, t)
 		}
 	}
@@ -473,7 +475,7 @@ func (k *KnownHosts) Algorithms(hostname string) []string {
 	}
 	var out []string
 	for _, a := range order {
-		if known[a] && !contains(out, a) {
+		if known[a] && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
