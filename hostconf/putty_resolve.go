@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
+	"github.com/nbtunnel/nbtunnel/hostconf/putty"
 )
 
 // PuTTY's ProxyMethod values (PuTTY 0.77 and later; 0.78 reads these
@@ -38,7 +39,7 @@ const PuttyHookMarker = " proxy --putty "
 // PuttyProxyMethod returns the session's proxy method as PuTTY 0.78 reads
 // it: ProxyMethod when it holds a known value, else the legacy ProxyType
 // (and ProxySOCKSVersion) mapped to ProxyMethod's numbering.
-func PuttyProxyMethod(s *PuttySession) int {
+func PuttyProxyMethod(s *putty.Session) int {
 	if m := s.Int("ProxyMethod", -1); m >= PuttyProxyNone && m <= PuttyProxySSHSubsystem {
 		return m
 	}
@@ -99,11 +100,11 @@ func isLocalhost(h string) bool {
 //   - LocalForwards lists the session's L entries of PortForwardings.
 //
 // Errors name the session and where it is stored.
-func ResolvePutty(ctx context.Context, store PuttyStore, name string) (*Host, error) {
+func ResolvePutty(ctx context.Context, store putty.Store, name string) (*Host, error) {
 	return resolvePutty(ctx, store, name, 0)
 }
 
-func resolvePutty(ctx context.Context, store PuttyStore, name string, depth int) (*Host, error) {
+func resolvePutty(ctx context.Context, store putty.Store, name string, depth int) (*Host, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func resolvePutty(ctx context.Context, store PuttyStore, name string, depth int)
 			if hop, err = resolvePutty(ctx, store, proxyHost, depth+1); err != nil {
 				return nil, fmt.Errorf("PuTTY session %q (%s): proxy session: %w", name, where, err)
 			}
-		} else if errors.Is(err, ErrNoPuttySession) {
+		} else if errors.Is(err, putty.ErrNoSession) {
 			pu, ph := puttyHostName(proxyHost)
 			hop = &Host{Alias: ph, HostName: ph, Port: s.Int("ProxyPort", 80), User: pu,
 				Source: fmt.Sprintf("PuTTY session %s (%s) proxy settings", name, where)}
@@ -243,7 +244,7 @@ func puttyProxyName(m int) string {
 // expandPuttyCommand expands a ProxyTelnetCommand the way PuTTY formats
 // it: \\ \% \r \n \t \xHH escapes and %% %host %port %user %pass
 // %proxyhost %proxyport tokens; anything else is copied as is.
-func expandPuttyCommand(cmd string, s *PuttySession, host string, port int) string {
+func expandPuttyCommand(cmd string, s *putty.Session, host string, port int) string {
 	proxyUser, _ := s.Get("ProxyUsername")
 	proxyPass, _ := s.Get("ProxyPassword")
 	proxyHost, _ := s.Get("ProxyHost")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
+	"github.com/nbtunnel/nbtunnel/hostconf/putty"
 	"github.com/nbtunnel/nbtunnel/install"
 )
 
@@ -42,9 +43,9 @@ func golden(t *testing.T, name string, got []byte) {
 
 // newStore returns a file store in a temp home holding session name with
 // the content of testdata/putty/FIXTURE.
-func newStore(t *testing.T, name, fixture string) (*hostconf.PuttyFileStore, []byte) {
+func newStore(t *testing.T, name, fixture string) (*putty.FileStore, []byte) {
 	t.Helper()
-	st := hostconf.NewPuttyFileStore(t.TempDir(), func(string) string { return "" })
+	st := putty.NewFileStore(t.TempDir(), func(string) string { return "" })
 	data, err := os.ReadFile(filepath.Join("testdata", "putty", fixture))
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +194,7 @@ func TestWritePuttyForward(t *testing.T) {
 	if !errors.Is(err, install.ErrPuttyUnixSocket) || !strings.Contains(err.Error(), "nbtunnel install --putty gpu") {
 		t.Errorf("unix socket target: got %v", err)
 	}
-	if _, err := install.WritePuttyForward(ctx, st, "nope", 9003, "127.0.0.1:1"); !errors.Is(err, hostconf.ErrNoPuttySession) {
+	if _, err := install.WritePuttyForward(ctx, st, "nope", 9003, "127.0.0.1:1"); !errors.Is(err, putty.ErrNoSession) {
 		t.Errorf("missing session: got %v", err)
 	}
 
@@ -231,14 +232,14 @@ func TestWritePuttyForwardAbsentKey(t *testing.T) {
 type regStore struct{ files map[string][]byte }
 
 func (r *regStore) Where(name string) string { return `HKCU\...\Sessions\` + name }
-func (r *regStore) Load(name string) (*hostconf.PuttySession, error) {
+func (r *regStore) Load(name string) (*putty.Session, error) {
 	b, ok := r.files[name]
 	if !ok {
-		return nil, fmt.Errorf("%w %q", hostconf.ErrNoPuttySession, name)
+		return nil, fmt.Errorf("%w %q", putty.ErrNoSession, name)
 	}
-	return hostconf.ParsePuttySessionFile(name, b), nil
+	return putty.ParseSessionFile(name, b), nil
 }
-func (r *regStore) Save(s *hostconf.PuttySession) error {
+func (r *regStore) Save(s *putty.Session) error {
 	r.files[s.Name] = s.MarshalFile()
 	return nil
 }

@@ -1,4 +1,4 @@
-package hostconf
+package putty
 
 import (
 	"errors"
@@ -8,22 +8,22 @@ import (
 	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
-// ErrNoPuttySession is wrapped by PuttyStore.Load when the session does not
+// ErrNoSession is wrapped by Store.Load when the session does not
 // exist.
-var ErrNoPuttySession = errors.New("no such PuTTY session")
+var ErrNoSession = errors.New("no such PuTTY session")
 
-// PuttyStore is where PuTTY keeps saved sessions and its host-key cache:
+// Store is where PuTTY keeps saved sessions and its host-key cache:
 // files under ~/.putty (or $PUTTYDIR, or ~/.config/putty) on Unix, the
 // registry under HKCU\Software\SimonTatham\PuTTY on Windows.
 //
 // Implementations are not safe for concurrent use.
-type PuttyStore interface {
+type Store interface {
 	// Load reads a saved session. A missing session gives an error
-	// wrapping ErrNoPuttySession whose text says where it looked.
-	Load(name string) (*PuttySession, error)
+	// wrapping ErrNoSession whose text says where it looked.
+	Load(name string) (*Session, error)
 	// Save writes back a session: values changed since Load, and only
 	// those; everything else is kept as it was (byte for byte in a file).
-	Save(s *PuttySession) error
+	Save(s *Session) error
 	// Where names the file or registry key holding session name, for
 	// messages.
 	Where(name string) string
@@ -32,10 +32,10 @@ type PuttyStore interface {
 	HostKeys() (hostkeys.Checker, error)
 }
 
-// PuttySession is one saved session's settings, in their stored order.
+// Session is one saved session's settings, in their stored order.
 // Lookups follow PuTTY: the first occurrence of a key wins. The zero value
 // is an empty session; set Name before saving it.
-type PuttySession struct {
+type Session struct {
 	Name string
 
 	entries []puttyEntry
@@ -51,12 +51,12 @@ type puttyEntry struct {
 	changed    bool
 }
 
-// ParsePuttySessionFile parses a Unix PuTTY session file: Key=Value lines.
+// ParseSessionFile parses a Unix PuTTY session file: Key=Value lines.
 // Like PuTTY it ignores lines without '=' and ends a value at the first CR
 // or LF; unlike PuTTY it keeps every line, so MarshalFile after no change
 // gives data back byte for byte.
-func ParsePuttySessionFile(name string, data []byte) *PuttySession {
-	s := &PuttySession{Name: name}
+func ParseSessionFile(name string, data []byte) *Session {
+	s := &Session{Name: name}
 	text := string(data)
 	for text != "" {
 		line := text
@@ -87,7 +87,7 @@ func ParsePuttySessionFile(name string, data []byte) *PuttySession {
 // MarshalFile renders the session as a Unix session file. Lines whose
 // value did not change are written as they were read; changed values are
 // written in place as Key=Value; new keys are appended.
-func (s *PuttySession) MarshalFile() []byte {
+func (s *Session) MarshalFile() []byte {
 	var b strings.Builder
 	for _, e := range s.entries {
 		if !e.changed && e.raw != "" {
@@ -106,7 +106,7 @@ func (s *PuttySession) MarshalFile() []byte {
 	return []byte(b.String())
 }
 
-func (s *PuttySession) find(key string) int {
+func (s *Session) find(key string) int {
 	for i, e := range s.entries {
 		if e.kv && e.key == key {
 			return i
@@ -116,7 +116,7 @@ func (s *PuttySession) find(key string) int {
 }
 
 // Get returns the value of key and whether the session has it.
-func (s *PuttySession) Get(key string) (string, bool) {
+func (s *Session) Get(key string) (string, bool) {
 	if i := s.find(key); i >= 0 {
 		return s.entries[i].value, true
 	}
@@ -126,7 +126,7 @@ func (s *PuttySession) Get(key string) (string, bool) {
 // Int returns key's value read as PuTTY reads integers (C atoi: optional
 // sign, leading digits, anything else ignored), or def when the key is
 // absent.
-func (s *PuttySession) Int(key string, def int) int {
+func (s *Session) Int(key string, def int) int {
 	v, ok := s.Get(key)
 	if !ok {
 		return def
@@ -151,12 +151,12 @@ func atoi(v string) int {
 }
 
 // Set sets key to a string value, in place if the key exists.
-func (s *PuttySession) Set(key, value string) { s.set(key, value, false) }
+func (s *Session) Set(key, value string) { s.set(key, value, false) }
 
 // SetInt sets key to an integer value (a REG_DWORD in the registry).
-func (s *PuttySession) SetInt(key string, value int) { s.set(key, strconv.Itoa(value), true) }
+func (s *Session) SetInt(key string, value int) { s.set(key, strconv.Itoa(value), true) }
 
-func (s *PuttySession) set(key, value string, isInt bool) {
+func (s *Session) set(key, value string, isInt bool) {
 	if i := s.find(key); i >= 0 {
 		e := &s.entries[i]
 		// A file has no value types, so only the text matters there.
@@ -176,7 +176,7 @@ func (s *PuttySession) set(key, value string, isInt bool) {
 }
 
 // Delete removes every occurrence of key.
-func (s *PuttySession) Delete(key string) {
+func (s *Session) Delete(key string) {
 	kept := s.entries[:0]
 	found := false
 	for _, e := range s.entries {
@@ -193,7 +193,7 @@ func (s *PuttySession) Delete(key string) {
 }
 
 // Keys returns the session's keys in stored order, each once.
-func (s *PuttySession) Keys() []string {
+func (s *Session) Keys() []string {
 	var keys []string
 	seen := map[string]bool{}
 	for _, e := range s.entries {
@@ -246,7 +246,7 @@ func puttyRegistryKey(name string) string {
 
 // IsInt reports whether key holds an integer (REG_DWORD) value. File
 // stores have no types: there it is true only for values set by SetInt.
-func (s *PuttySession) IsInt(key string) bool {
+func (s *Session) IsInt(key string) bool {
 	if i := s.find(key); i >= 0 {
 		return s.entries[i].isInt
 	}

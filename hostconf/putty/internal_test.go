@@ -1,4 +1,4 @@
-package hostconf
+package putty
 
 import "testing"
 

@@ -1,6 +1,6 @@
 //go:build windows
 
-package hostconf
+package putty
 
 import (
 	"errors"
@@ -17,9 +17,9 @@ const (
 	puttyRegHostKeys = `Software\SimonTatham\PuTTY\SshHostKeys`
 )
 
-// NewPuttyStore returns Windows PuTTY's registry store under HKEY_CURRENT_USER.
+// NewStore returns Windows PuTTY's registry store under HKEY_CURRENT_USER.
 // home and getenv are not used on Windows.
-func NewPuttyStore(home string, getenv func(string) string) (PuttyStore, error) {
+func NewStore(home string, getenv func(string) string) (Store, error) {
 	return puttyRegistryStore{}, nil
 }
 
@@ -29,10 +29,10 @@ func (puttyRegistryStore) Where(name string) string {
 	return `HKEY_CURRENT_USER\` + puttyRegSessions + `\` + puttyRegistryKey(name)
 }
 
-func (r puttyRegistryStore) Load(name string) (*PuttySession, error) {
+func (r puttyRegistryStore) Load(name string) (*Session, error) {
 	k, err := registry.OpenKey(registry.CURRENT_USER, puttyRegSessions+`\`+puttyRegistryKey(name), registry.QUERY_VALUE)
 	if errors.Is(err, registry.ErrNotExist) {
-		return nil, fmt.Errorf("%w %q: %s does not exist (open PuTTY to see your saved sessions)", ErrNoPuttySession, name, r.Where(name))
+		return nil, fmt.Errorf("%w %q: %s does not exist (open PuTTY to see your saved sessions)", ErrNoSession, name, r.Where(name))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading PuTTY session %q (%s): %w", name, r.Where(name), err)
@@ -42,7 +42,7 @@ func (r puttyRegistryStore) Load(name string) (*PuttySession, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading PuTTY session %q (%s): %w", name, r.Where(name), err)
 	}
-	s := &PuttySession{Name: name}
+	s := &Session{Name: name}
 	for _, n := range names {
 		e := puttyEntry{key: n, kv: true}
 		if v, typ, err := k.GetStringValue(n); err == nil {
@@ -58,7 +58,7 @@ func (r puttyRegistryStore) Load(name string) (*PuttySession, error) {
 	return s, nil
 }
 
-func (r puttyRegistryStore) Save(s *PuttySession) error {
+func (r puttyRegistryStore) Save(s *Session) error {
 	k, _, err := registry.CreateKey(registry.CURRENT_USER, puttyRegSessions+`\`+puttyRegistryKey(s.Name), registry.QUERY_VALUE|registry.SET_VALUE)
 	if err != nil {
 		return fmt.Errorf("saving PuTTY session %q (%s): %w", s.Name, r.Where(s.Name), err)

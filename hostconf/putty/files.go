@@ -1,4 +1,4 @@
-package hostconf
+package putty
 
 import (
 	"errors"
@@ -11,10 +11,10 @@ import (
 	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
-// PuttyFileStore is Unix PuTTY's store: one file per session under
+// FileStore is Unix PuTTY's store: one file per session under
 // SessionDir, host keys in HostKeysFile. It is also usable on Windows for
 // a PuTTY built with file storage, and in tests.
-type PuttyFileStore struct {
+type FileStore struct {
 	// Dir is PuTTY's configuration directory (~/.putty).
 	Dir string
 	// SessionDir holds one Key=Value file per session.
@@ -23,12 +23,12 @@ type PuttyFileStore struct {
 	HostKeysFile string
 }
 
-// NewPuttyFileStore finds PuTTY's files the way Unix PuTTY (0.78) does:
+// NewFileStore finds PuTTY's files the way Unix PuTTY (0.78) does:
 // $PUTTYDIR if set; else $XDG_CONFIG_HOME/putty (or home/.config/putty)
 // if that exists; else home/.putty. $PUTTYSESSIONS and $PUTTYSSHHOSTKEYS
 // override the sessions directory and the host-key file. Nothing is
 // created.
-func NewPuttyFileStore(home string, getenv func(string) string) *PuttyFileStore {
+func NewFileStore(home string, getenv func(string) string) *FileStore {
 	dir := getenv("PUTTYDIR")
 	if dir == "" {
 		xdg := getenv("XDG_CONFIG_HOME")
@@ -43,7 +43,7 @@ func NewPuttyFileStore(home string, getenv func(string) string) *PuttyFileStore 
 			dir = filepath.Join(home, ".putty")
 		}
 	}
-	s := &PuttyFileStore{
+	s := &FileStore{
 		Dir:          dir,
 		SessionDir:   getenv("PUTTYSESSIONS"),
 		HostKeysFile: getenv("PUTTYSSHHOSTKEYS"),
@@ -58,28 +58,28 @@ func NewPuttyFileStore(home string, getenv func(string) string) *PuttyFileStore 
 }
 
 // Where returns the session's file path.
-func (s *PuttyFileStore) Where(name string) string {
+func (s *FileStore) Where(name string) string {
 	return filepath.Join(s.SessionDir, puttyFileName(name))
 }
 
 // Load reads the session's file.
-func (s *PuttyFileStore) Load(name string) (*PuttySession, error) {
+func (s *FileStore) Load(name string) (*Session, error) {
 	path := s.Where(name)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w %q: %s does not exist (list sessions with: ls %s)", ErrNoPuttySession, name, path, s.SessionDir)
+		return nil, fmt.Errorf("%w %q: %s does not exist (list sessions with: ls %s)", ErrNoSession, name, path, s.SessionDir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading PuTTY session %q: %w", name, err)
 	}
-	return ParsePuttySessionFile(name, data), nil
+	return ParseSessionFile(name, data), nil
 }
 
 // Save writes the session's file atomically (WriteFileAtomic), creating
 // the sessions directory (mode 0700) if needed. The backup of the previous
 // version is moved to Dir/nbtunnel-backup/, since PuTTY would list a
 // backup left in SessionDir as a session.
-func (s *PuttyFileStore) Save(sess *PuttySession) error {
+func (s *FileStore) Save(sess *Session) error {
 	path := s.Where(sess.Name)
 	if err := os.MkdirAll(s.SessionDir, 0o700); err != nil {
 		return fmt.Errorf("saving PuTTY session %q: %w", sess.Name, err)
@@ -96,12 +96,12 @@ func (s *PuttyFileStore) Save(sess *PuttySession) error {
 			os.Rename(path+fileedit.BackupSuffix, filepath.Join(backupDir, filepath.Base(path)))
 		}
 	}
-	*sess = *ParsePuttySessionFile(sess.Name, data)
+	*sess = *ParseSessionFile(sess.Name, data)
 	return nil
 }
 
 // HostKeys reads HostKeysFile; a missing file is an empty cache.
-func (s *PuttyFileStore) HostKeys() (hostkeys.Checker, error) {
+func (s *FileStore) HostKeys() (hostkeys.Checker, error) {
 	data, err := os.ReadFile(s.HostKeysFile)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("reading PuTTY host keys: %w", err)
