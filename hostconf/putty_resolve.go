@@ -157,7 +157,7 @@ func resolvePutty(ctx context.Context, store putty.Store, name string, depth int
 		h.ServerAliveInterval = time.Duration(secs) * time.Second
 	}
 	if v, ok := s.Get("PortForwardings"); ok {
-		fwds, err := ParsePortForwardings(v)
+		fwds, err := putty.ParsePortForwardings(v)
 		if err != nil {
 			return nil, fail("PortForwardings: %v", err)
 		}

@@ -94,7 +94,7 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("installing hook for host %q: %w", alias, err)
 	}
-	if err := hostconf.CheckAlias(alias); err != nil {
+	if err := CheckAlias(alias); err != nil {
 		return Result{}, fmt.Errorf("installing hook for host %q in %s: %w", alias, cfg, err)
 	}
 	if !filepath.IsAbs(o.BinPath) {
@@ -133,7 +133,7 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 		default:
 			return nil, fmt.Errorf("installing hook for host %q in %s: unknown mode %v", alias, cfg, o.Mode)
 		}
-		return fileedit.SetBlock(cfg, old, hostconf.HookBlockKey(alias), hostconf.HostBlockLines(alias, settings))
+		return fileedit.SetBlock(cfg, old, hostconf.HookBlockKey(alias), HostBlockLines(alias, settings))
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("installing hook for host %q: %w", alias, err)
@@ -144,7 +144,7 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 // Uninstall takes nbtunnel's hook for alias out of the OpenSSH config:
 // the block Install wrote, exactly, so after Install then Uninstall the
 // file has its original bytes (a file Install created stays, empty).
-// Blocks of other kinds (hostconf.WriteLocalForward's) are left alone.
+// Blocks of other kinds (WriteLocalForward's) are left alone.
 // Without a hook it changes nothing. Mode, BinPath and ExplicitConfig are
 // not used.
 func Uninstall(ctx context.Context, alias string, o Options) (Result, error) {
@@ -152,7 +152,7 @@ func Uninstall(ctx context.Context, alias string, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("removing hook for host %q: %w", alias, err)
 	}
-	if err := hostconf.CheckAlias(alias); err != nil {
+	if err := CheckAlias(alias); err != nil {
 		return Result{}, fmt.Errorf("removing hook for host %q from %s: %w", alias, cfg, err)
 	}
 	res, err := fileedit.EditFile(ctx, cfg, o.editOptions(), func(old []byte) ([]byte, error) {

@@ -90,7 +90,7 @@ func TestInstallSymlinkAndForward(t *testing.T) {
 		t.Fatalf("Install in the other mode = %+v, %v; want a change", res, err)
 	}
 	fwd := hostconf.Forward{Listen: "127.0.0.1:18888", Target: "127.0.0.1:8888"}
-	if _, _, err := hostconf.WriteLocalForward(ctx, cfg, "gpu-box", fwd, fileedit.EditOptions{}); err != nil {
+	if _, _, err := install.WriteLocalForward(ctx, cfg, "gpu-box", fwd, fileedit.EditOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	g := sshG(t, cfg, "gpu-box")
@@ -101,7 +101,7 @@ func TestInstallSymlinkAndForward(t *testing.T) {
 	if _, err := install.Uninstall(ctx, "gpu-box", o); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := hostconf.RemoveLocalForward(ctx, cfg, "gpu-box", fileedit.EditOptions{}); err != nil {
+	if _, _, err := install.RemoveLocalForward(ctx, cfg, "gpu-box", fileedit.EditOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(real); !bytes.Equal(got, orig) {

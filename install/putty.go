@@ -379,13 +379,13 @@ func writePuttyForward(ctx context.Context, store putty.Store, session string, l
 		return "", err
 	}
 	old, had := s.Get(keyForwards)
-	fwds, err := hostconf.ParsePortForwardings(old)
+	fwds, err := putty.ParsePortForwardings(old)
 	if err != nil {
 		return "", fmt.Errorf("writing PuTTY forward into session %q (%s): PortForwardings: %w", session, store.Where(session), err)
 	}
-	want := hostconf.PuttyForward{Type: 'L', Listen: strconv.Itoa(localPort), Target: target}
-	entry := hostconf.FormatPortForwardings([]hostconf.PuttyForward{want})
-	var out []hostconf.PuttyForward
+	want := putty.Forward{Type: 'L', Listen: strconv.Itoa(localPort), Target: target}
+	entry := putty.FormatPortForwardings([]putty.Forward{want})
+	var out []putty.Forward
 	placed := false
 	for _, f := range fwds {
 		if saved.Forward != "" && f.Raw() == saved.Forward {
@@ -406,7 +406,7 @@ func writePuttyForward(ctx context.Context, store putty.Store, session string, l
 	if !placed {
 		out = append(out, want)
 	}
-	value := hostconf.FormatPortForwardings(out)
+	value := putty.FormatPortForwardings(out)
 	if had && value == old {
 		return "", nil
 	}
@@ -457,7 +457,7 @@ func RemovePuttyForward(ctx context.Context, store putty.Store, session string, 
 // dropForward takes saved.Forward out of the session's PortForwardings.
 func dropForward(s *putty.Session, saved *puttySaved, d *diff) error {
 	old, had := s.Get(keyForwards)
-	fwds, err := hostconf.ParsePortForwardings(old)
+	fwds, err := putty.ParsePortForwardings(old)
 	if err != nil {
 		return fmt.Errorf("PortForwardings: %w", err)
 	}
@@ -474,7 +474,7 @@ func dropForward(s *putty.Session, saved *puttySaved, d *diff) error {
 			d.add(keyForwards, old, true, "", false)
 		}
 	case len(kept) != len(fwds):
-		v := hostconf.FormatPortForwardings(kept)
+		v := putty.FormatPortForwardings(kept)
 		s.Set(keyForwards, v)
 		d.add(keyForwards, old, had, v, true)
 	}

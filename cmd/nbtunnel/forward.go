@@ -10,6 +10,7 @@ import (
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
+	"github.com/nbtunnel/nbtunnel/install"
 	"github.com/nbtunnel/nbtunnel/jupyter"
 	"github.com/nbtunnel/nbtunnel/proxy"
 )
@@ -41,7 +42,7 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 		if hf.putty != "" {
 			return e.removePuttyForward(ctx, hf.putty, *dryRun)
 		}
-		changed, diff, err := hostconf.RemoveLocalForward(ctx, cfgPath, alias, fileedit.EditOptions{DryRun: *dryRun})
+		changed, diff, err := install.RemoveLocalForward(ctx, cfgPath, alias, fileedit.EditOptions{DryRun: *dryRun})
 		if err != nil {
 			return e.ui.fail(alias, cfgPath, err)
 		}
@@ -83,7 +84,7 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 			return code
 		}
 	} else {
-		changed, diff, err := hostconf.WriteLocalForward(ctx, cfgPath, alias, hostconf.Forward{Listen: "127.0.0.1:" + strconv.Itoa(port), Target: addr}, fileedit.EditOptions{DryRun: *dryRun})
+		changed, diff, err := install.WriteLocalForward(ctx, cfgPath, alias, hostconf.Forward{Listen: "127.0.0.1:" + strconv.Itoa(port), Target: addr}, fileedit.EditOptions{DryRun: *dryRun})
 		if err != nil {
 			return e.ui.fail(alias, cfgPath, err)
 		}

@@ -1,8 +1,7 @@
-package hostconf_test
+package install_test
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +9,8 @@ import (
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
+	"github.com/nbtunnel/nbtunnel/install"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestWriteLocalForwardGolden(t *testing.T) {
 	tests := []struct {
@@ -36,19 +34,19 @@ func TestWriteLocalForwardGolden(t *testing.T) {
 			}
 			ctx := context.Background()
 			// An earlier forward is replaced, not added to.
-			if _, _, err := hostconf.WriteLocalForward(ctx, cfg, tt.alias, hostconf.Forward{Listen: "1", Target: "h:2"}, fileedit.EditOptions{}); err != nil {
+			if _, _, err := install.WriteLocalForward(ctx, cfg, tt.alias, hostconf.Forward{Listen: "1", Target: "h:2"}, fileedit.EditOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			// Dry run: a diff, no write.
 			before, _ := os.ReadFile(cfg)
-			changed, diff, err := hostconf.WriteLocalForward(ctx, cfg, tt.alias, tt.fwd, fileedit.EditOptions{DryRun: true})
+			changed, diff, err := install.WriteLocalForward(ctx, cfg, tt.alias, tt.fwd, fileedit.EditOptions{DryRun: true})
 			if err != nil || !changed || !strings.Contains(diff, "+    LocalForward") {
 				t.Fatalf("dry run: changed=%v diff=%q err=%v; want a change with a diff", changed, diff, err)
 			}
 			if after, _ := os.ReadFile(cfg); string(after) != string(before) {
 				t.Fatalf("dry run wrote the file")
 			}
-			changed, _, err = hostconf.WriteLocalForward(ctx, cfg, tt.alias, tt.fwd, fileedit.EditOptions{})
+			changed, _, err = install.WriteLocalForward(ctx, cfg, tt.alias, tt.fwd, fileedit.EditOptions{})
 			if err != nil || !changed {
 				t.Fatalf("WriteLocalForward: changed=%v err=%v; want a change", changed, err)
 			}
@@ -72,11 +70,11 @@ func TestWriteLocalForwardGolden(t *testing.T) {
 			if bak, _ := os.ReadFile(cfg + fileedit.BackupSuffix); string(bak) != string(before) {
 				t.Errorf("backup = %q, want the previous version %q", bak, before)
 			}
-			changed, diff, err = hostconf.WriteLocalForward(ctx, cfg, tt.alias, tt.fwd, fileedit.EditOptions{})
+			changed, diff, err = install.WriteLocalForward(ctx, cfg, tt.alias, tt.fwd, fileedit.EditOptions{})
 			if err != nil || changed || diff != "" {
 				t.Fatalf("second run: changed=%v diff=%q err=%v; want no change", changed, diff, err)
 			}
-			if _, _, err := hostconf.RemoveLocalForward(ctx, cfg, tt.alias, fileedit.EditOptions{}); err != nil {
+			if _, _, err := install.RemoveLocalForward(ctx, cfg, tt.alias, fileedit.EditOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if back, _ := os.ReadFile(cfg); string(back) != string(in) {
@@ -102,7 +100,7 @@ func TestLocalForwardLine(t *testing.T) {
 		{hostconf.Forward{Listen: "1", Target: "h h:1"}, "", true},
 	}
 	for _, tt := range tests {
-		got, err := hostconf.LocalForwardLine(tt.fwd)
+		got, err := install.LocalForwardLine(tt.fwd)
 		if got != tt.want || (err != nil) != tt.wantErr {
 			t.Errorf("LocalForwardLine(%+v) = %q, %v; want %q, error %v", tt.fwd, got, err, tt.want, tt.wantErr)
 		}

@@ -1,11 +1,11 @@
-package hostconf
+package putty
 
 import (
 	"errors"
 	"strings"
 )
 
-// PuttyForward is one entry of a PuTTY session's PortForwardings value.
+// Forward is one entry of a PuTTY session's PortForwardings value.
 //
 // In the session the value is a comma-separated list of KEY=VALUE entries,
 // with '=', ',' and '\' inside a key or value escaped by a backslash. KEY
@@ -13,7 +13,7 @@ import (
 // R remote, D dynamic) and the listen spec ([addr:]port); VALUE is the
 // target host:port (empty for D). For example
 // "L8890=127.0.0.1:8888,4R2222=localhost:22,D1080=".
-type PuttyForward struct {
+type Forward struct {
 	// Family is 0 (any), '4' or '6'.
 	Family byte
 	// Type is 'L', 'R' or 'D'; 0 for an entry not understood, which is
@@ -34,27 +34,27 @@ type puttyForwardFields struct {
 	listen, target string
 }
 
-func (f *PuttyForward) fields() puttyForwardFields {
+func (f *Forward) fields() puttyForwardFields {
 	return puttyForwardFields{f.Family, f.Type, f.Listen, f.Target}
 }
 
 // Raw returns the entry's text as it was read ("" for a new entry).
-func (f *PuttyForward) Raw() string { return f.raw }
+func (f *Forward) Raw() string { return f.raw }
 
 // ParsePortForwardings splits a PortForwardings value. Entries it does not
 // understand are returned with Type 0 and kept verbatim, so
 // FormatPortForwardings(ParsePortForwardings(s)) == s for every s it
 // accepts. It refuses only a value ending in a lone backslash.
-func ParsePortForwardings(s string) ([]PuttyForward, error) {
+func ParsePortForwardings(s string) ([]Forward, error) {
 	if s == "" {
 		return nil, nil
 	}
-	var out []PuttyForward
+	var out []Forward
 	for _, raw := range splitUnescaped(s, ',') {
 		if oddTrailingBackslashes(raw) {
 			return nil, errors.New(`PortForwardings ends in a lone backslash`)
 		}
-		f := PuttyForward{raw: raw, read: true}
+		f := Forward{raw: raw, read: true}
 		parts := splitUnescaped(raw, '=')
 		key := unescapeFwd(parts[0])
 		val := ""
@@ -93,7 +93,7 @@ func oddTrailingBackslashes(s string) bool {
 // FormatPortForwardings joins entries into a PortForwardings value. An
 // entry read by ParsePortForwardings and not changed is written exactly as
 // it was read.
-func FormatPortForwardings(fwds []PuttyForward) string {
+func FormatPortForwardings(fwds []Forward) string {
 	parts := make([]string, len(fwds))
 	for i := range fwds {
 		f := &fwds[i]

@@ -1,22 +1,14 @@
-package hostconf
+package install
 
 import (
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 
+	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
-
-// ForwardBlockKey is the key of the block WriteLocalForward keeps for
-// alias; HookBlockKey is that of the block install keeps.
-func ForwardBlockKey(alias string) string { return "forward " + alias }
-
-// HookBlockKey is the key of the block holding nbtunnel's ProxyCommand or
-// LocalCommand hook for alias.
-func HookBlockKey(alias string) string { return "hook " + alias }
 
 // CheckAlias reports whether alias can name a host in a block of ours: a
 // literal host name as typed on the ssh command line, with no pattern
@@ -56,7 +48,7 @@ func HostBlockLines(alias string, settings []string) []string {
 // "[IPv6]:PORT" or an absolute unix socket path, which is double-quoted
 // when it holds spaces and has '%' doubled (ssh expands %-tokens in
 // socket paths).
-func LocalForwardLine(fwd Forward) (string, error) {
+func LocalForwardLine(fwd hostconf.Forward) (string, error) {
 	listen := fwd.Listen
 	if _, err := strconv.Atoi(listen); err == nil {
 		listen = "127.0.0.1:" + listen
@@ -119,14 +111,14 @@ func checkHostPort(s string) error {
 //	LocalForward 127.0.0.1:LPORT 127.0.0.1:RPORT
 //
 // (or a unix socket target) inside our marked block for alias
-// (ForwardBlockKey), which has its own "Host ALIAS" line, so it works
+// (hostconf.ForwardBlockKey), which has its own "Host ALIAS" line, so it works
 // whether the alias has a Host section of its own or only matches a
 // pattern. It replaces whatever forward an earlier run wrote there (the
 // block holds exactly one); running it again with the same forward changes
 // nothing. Every byte outside the block is kept; the edit is locked,
 // atomic and backed up (see EditFile). With o.DryRun nothing is written
 // and diff shows what would change.
-func WriteLocalForward(ctx context.Context, configPath, alias string, fwd Forward, o fileedit.EditOptions) (changed bool, diff string, err error) {
+func WriteLocalForward(ctx context.Context, configPath, alias string, fwd hostconf.Forward, o fileedit.EditOptions) (changed bool, diff string, err error) {
 	if err := CheckAlias(alias); err != nil {
 		return false, "", fmt.Errorf("writing LocalForward for host %q to %s: %w", alias, configPath, err)
 	}
@@ -136,7 +128,7 @@ func WriteLocalForward(ctx context.Context, configPath, alias string, fwd Forwar
 	}
 	lines := HostBlockLines(alias, []string{line})
 	res, err := fileedit.EditFile(ctx, configPath, o, func(old []byte) ([]byte, error) {
-		return fileedit.SetBlock(configPath, old, ForwardBlockKey(alias), lines)
+		return fileedit.SetBlock(configPath, old, hostconf.ForwardBlockKey(alias), lines)
 	})
 	if err != nil {
 		return false, "", fmt.Errorf("writing LocalForward for host %q: %w", alias, err)
@@ -152,53 +144,10 @@ func RemoveLocalForward(ctx context.Context, configPath, alias string, o fileedi
 		return false, "", fmt.Errorf("removing LocalForward for host %q from %s: %w", alias, configPath, err)
 	}
 	res, err := fileedit.EditFile(ctx, configPath, o, func(old []byte) ([]byte, error) {
-		return fileedit.RemoveBlock(configPath, old, ForwardBlockKey(alias))
+		return fileedit.RemoveBlock(configPath, old, hostconf.ForwardBlockKey(alias))
 	})
 	if err != nil {
 		return false, "", fmt.Errorf("removing LocalForward for host %q: %w", alias, err)
 	}
 	return res.Changed, res.Diff, nil
-}
-
-// LocalForwardPorts lists the local ports that LocalForward lines in data
-// (an OpenSSH config file named name) listen on, for any host, leaving out
-// the lines of our own forward block for alias: a port nbtunnel picks for a
-// new forward must not collide with a forward the user already has.
-func LocalForwardPorts(name string, data []byte, alias string) ([]int, error) {
-	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
-	blocks, err := fileedit.Blocks(name, data)
-	if err != nil {
-		return nil, err
-	}
-	for _, b := range blocks {
-		if b.Key != ForwardBlockKey(alias) {
-			continue
-		}
-		for n := b.BeginLine; n <= b.EndLine && n <= len(lines); n++ {
-			lines[n-1] = ""
-		}
-	}
-	var ports []int
-	for _, l := range lines {
-		key, rest := splitKeyword(l)
-		if !strings.EqualFold(key, "LocalForward") {
-			continue
-		}
-		args, err := splitArgs(rest)
-		if err != nil || len(args) == 0 {
-			continue
-		}
-		listen, err := parseForwardSide(args[0], true)
-		if err != nil || strings.HasPrefix(listen, "/") || strings.HasPrefix(listen, "~") {
-			continue
-		}
-		_, p, err := net.SplitHostPort(listen)
-		if err != nil {
-			continue
-		}
-		if n, err := strconv.Atoi(p); err == nil && n > 0 {
-			ports = append(ports, n)
-		}
-	}
-	return ports, nil
 }
