@@ -12,7 +12,7 @@ import (
 	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 	"github.com/nbtunnel/nbtunnel/install"
 	"github.com/nbtunnel/nbtunnel/jupyter"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 // cmdForward writes a LocalForward (OpenSSH) or PortForwardings entry
@@ -54,12 +54,12 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer c.Close()
-	found, err := proxy.Discover(ctx, c)
+	found, err := tunnel.Discover(ctx, c)
 	if err != nil {
 		return e.exitCode(alias, h, err)
 	}
 	if len(found.Live) == 0 {
-		return e.exitCode(alias, h, explainTunnelError(alias, &proxy.NoServerError{Found: found}))
+		return e.exitCode(alias, h, explainTunnelError(alias, &tunnel.NoServerError{Found: found}))
 	}
 	s, others, err := jupyter.Select(found.Live, *sel)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"sync"
 
 	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
 // This file owns everything the user reads: the link on stdout, and status,
@@ -128,7 +128,7 @@ func hintsFor(host, source string, err error) []string {
 		hints = append(hints, h.hints...)
 	}
 	var hk *hostkeys.KeyError
-	var auth *proxy.AuthError
+	var auth *sshclient.AuthError
 	var op *net.OpError
 	switch {
 	case errors.As(err, &hk):
@@ -155,7 +155,7 @@ func hintsFor(host, source string, err error) []string {
 		if source != "" {
 			hints = append(hints, "settings for this host come from "+source)
 		}
-	case errors.Is(err, proxy.ErrNoMaster):
+	case errors.Is(err, sshclient.ErrNoMaster):
 		hints = append(hints, fmt.Sprintf("start the master first (ssh %s), or use 'nbtunnel open %s'", host, host))
 	case strings.HasPrefix(err.Error(), "reading "):
 		hints = append(hints, fmt.Sprintf("fix the file named above; 'ssh -G %s' shows how OpenSSH itself reads it", host))

@@ -1,4 +1,4 @@
-package proxy_test
+package tunnel_test
 
 import (
 	"context"
@@ -26,15 +26,20 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 	"github.com/nbtunnel/nbtunnel/jupyter"
 	"github.com/nbtunnel/nbtunnel/proxy"
-	"github.com/nbtunnel/nbtunnel/internal/sshtest"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
-// The tests in this file run proxy.Tunnel against an sshtest server whose
+// The tests in this file run tunnel.Tunnel against an sshtest server whose
 // "remote" is this machine: the discovery script runs in a real /bin/sh
 // with HOME set to a temporary directory, where fakeJupyter writes runtime
 // files for a tiny HTTP server that answers as Jupyter's /api does.
+
+// ioTimeout bounds every wait in these tests.
+const ioTimeout = 30 * time.Second
 
 // fixedHostKey accepts only one host key.
 type fixedHostKey struct{ key ssh.PublicKey }
@@ -209,7 +214,7 @@ func (l *logRecorder) String() string {
 // tunnelRun is a Tunnel running in the background.
 type tunnelRun struct {
 	t      *testing.T
-	tun    *proxy.Tunnel
+	tun    *tunnel.Tunnel
 	log    *logRecorder
 	links  chan string
 	cancel context.CancelFunc
@@ -218,13 +223,13 @@ type tunnelRun struct {
 
 // runTunnel starts t.Run and waits for the first link. The tunnel is
 // cancelled, and Run's nil return checked, when the test ends.
-func runTunnel(t *testing.T, r *remote, configure func(*proxy.Tunnel)) (*tunnelRun, string) {
+func runTunnel(t *testing.T, r *remote, configure func(*tunnel.Tunnel)) (*tunnelRun, string) {
 	t.Helper()
 	log := &logRecorder{}
 	tr := &tunnelRun{t: t, log: log, links: make(chan string, 16), done: make(chan error, 1)}
-	tr.tun = &proxy.Tunnel{
+	tr.tun = &tunnel.Tunnel{
 		Host:      r.Host,
-		Options:   proxy.Options{Logf: log.logf},
+		Options:   sshclient.Options{Logf: log.logf},
 		Reconnect: true,
 		Watch:     20 * time.Millisecond,
 		Logf:      log.logf,
@@ -380,8 +385,8 @@ func TestTunnelConnectionsWaitDuringReconnect(t *testing.T) {
 	j := startFakeJupyter(t, r, "tok-wait")
 	var calls atomic.Int32
 	gate := make(chan struct{})
-	tr, link := runTunnel(t, r, func(tun *proxy.Tunnel) {
-		tun.Connect = func(ctx context.Context) (*proxy.Client, error) {
+	tr, link := runTunnel(t, r, func(tun *tunnel.Tunnel) {
+		tun.Connect = func(ctx context.Context) (*sshclient.Client, error) {
 			if calls.Add(1) == 2 {
 				select {
 				case <-gate:
@@ -389,7 +394,7 @@ func TestTunnelConnectionsWaitDuringReconnect(t *testing.T) {
 					return nil, ctx.Err()
 				}
 			}
-			return proxy.Dial(ctx, tun.Host, tun.Options)
+			return sshclient.Dial(ctx, tun.Host, tun.Options)
 		}
 	})
 	r.DropAll()
@@ -464,9 +469,9 @@ func TestTunnelNoReconnect(t *testing.T) {
 	startFakeJupyter(t, r, "tok-once")
 	log := &logRecorder{}
 	links := make(chan string, 1)
-	tun := &proxy.Tunnel{
+	tun := &tunnel.Tunnel{
 		Host:    r.Host,
-		Options: proxy.Options{Logf: log.logf},
+		Options: sshclient.Options{Logf: log.logf},
 		Watch:   time.Hour,
 		Logf:    log.logf,
 		Listen: func(ctx context.Context, _ jupyter.Server) (*proxy.Forwarder, error) {
@@ -527,13 +532,13 @@ func TestTunnelRetriesQuietlyAndCancels(t *testing.T) {
 	startFakeJupyter(t, r, "tok-down")
 	var down atomic.Bool
 	verbose := &logRecorder{}
-	tr, _ := runTunnel(t, r, func(tun *proxy.Tunnel) {
+	tr, _ := runTunnel(t, r, func(tun *tunnel.Tunnel) {
 		tun.Options.Logf = verbose.logf
-		tun.Connect = func(ctx context.Context) (*proxy.Client, error) {
+		tun.Connect = func(ctx context.Context) (*sshclient.Client, error) {
 			if down.Load() {
 				return nil, errors.New("connecting to 127.0.0.1:1: connection refused")
 			}
-			return proxy.Dial(ctx, tun.Host, tun.Options)
+			return sshclient.Dial(ctx, tun.Host, tun.Options)
 		}
 	})
 	down.Store(true)
@@ -544,5 +549,17 @@ func TestTunnelRetriesQuietlyAndCancels(t *testing.T) {
 	}
 	if err := tr.stop(); err != nil {
 		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+}
+
+// waitFor polls cond until it holds or ioTimeout passes.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(ioTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -1,4 +1,4 @@
-package proxy
+package tunnel
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/jupyter"
+	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
 // ErrNoServer is returned when a host has no live Jupyter server.
@@ -28,16 +30,16 @@ var ErrMasterGone = errors.New("the ControlMaster connection ended")
 type Tunnel struct {
 	Host *hostconf.Host
 	// Connect opens the SSH connection; nil means Dial(ctx, Host, Options).
-	Connect func(ctx context.Context) (*Client, error)
-	Options Options
+	Connect func(ctx context.Context) (*sshclient.Client, error)
+	Options sshclient.Options
 	// Select picks a server among several (jupyter.Select syntax).
 	Select string
 	// Listen creates the local forward once the first server is chosen;
 	// nil means Listen(ctx, 0), any free port on 127.0.0.1.
-	Listen func(ctx context.Context, s jupyter.Server) (*Forwarder, error)
+	Listen func(ctx context.Context, s jupyter.Server) (*proxy.Forwarder, error)
 	// NoServer is called when discovery finds nothing live; it may start a
 	// server and return it. nil means Run fails with ErrNoServer.
-	NoServer func(ctx context.Context, c *Client, f *Found) (*jupyter.Server, error)
+	NoServer func(ctx context.Context, c *sshclient.Client, f *Found) (*jupyter.Server, error)
 	// OnLink is called with each new link: the first, and after a change.
 	OnLink func(link string, s jupyter.Server, others []jupyter.Server)
 	// Logf receives status lines, with remote text unescaped.
@@ -48,7 +50,7 @@ type Tunnel struct {
 	// Watch is how often the chosen server is re-probed; 0 means 5s.
 	Watch time.Duration
 
-	fwd *Forwarder
+	fwd *proxy.Forwarder
 }
 
 // logf reports a status line. Lines carry text from the remote host (file
@@ -60,18 +62,25 @@ func (t *Tunnel) logf(format string, args ...any) {
 	}
 }
 
-// Forwarder returns the local forward, once Run has created it.
-func (t *Tunnel) Forwarder() *Forwarder { return t.fwd }
+// debugf logs through Options.Logf: details shown with -v only.
+func (t *Tunnel) debugf(format string, args ...any) {
+	if t.Options.Logf != nil {
+		t.Options.Logf(format, args...)
+	}
+}
 
-func (t *Tunnel) connect(ctx context.Context) (*Client, error) {
+// Forwarder returns the local forward, once Run has created it.
+func (t *Tunnel) Forwarder() *proxy.Forwarder { return t.fwd }
+
+func (t *Tunnel) connect(ctx context.Context) (*sshclient.Client, error) {
 	if t.Connect != nil {
 		return t.Connect(ctx)
 	}
-	return Dial(ctx, t.Host, t.Options)
+	return sshclient.Dial(ctx, t.Host, t.Options)
 }
 
 // pick discovers on c and chooses a server.
-func (t *Tunnel) pick(ctx context.Context, c *Client, first bool) (jupyter.Server, []jupyter.Server, error) {
+func (t *Tunnel) pick(ctx context.Context, c *sshclient.Client, first bool) (jupyter.Server, []jupyter.Server, error) {
 	f, err := Discover(ctx, c)
 	if err != nil {
 		return jupyter.Server{}, nil, err
@@ -80,7 +89,7 @@ func (t *Tunnel) pick(ctx context.Context, c *Client, first bool) (jupyter.Serve
 		t.logf("skipping a runtime file: %v", p)
 	}
 	for _, sk := range f.Skipped {
-		t.Options.logf("skipping %s (%s): %v", sk.Server.File, sk.Server, sk.Why)
+		t.debugf("skipping %s (%s): %v", sk.Server.File, sk.Server, sk.Why)
 	}
 	if len(f.Live) == 0 {
 		if first && t.NoServer != nil {
@@ -122,7 +131,7 @@ func (t *Tunnel) Run(ctx context.Context) error {
 	}
 	listen := t.Listen
 	if listen == nil {
-		listen = func(ctx context.Context, _ jupyter.Server) (*Forwarder, error) { return Listen(ctx, 0) }
+		listen = func(ctx context.Context, _ jupyter.Server) (*proxy.Forwarder, error) { return proxy.Listen(ctx, 0) }
 	}
 	t.fwd, err = listen(ctx, s)
 	if err != nil {
@@ -186,7 +195,7 @@ func (t *Tunnel) confirmLocal(ctx context.Context, s jupyter.Server) error {
 
 // watch returns when the connection ends, probing the server meanwhile.
 // gone says the server was already reported gone (it is said once).
-func (t *Tunnel) watch(ctx context.Context, c *Client, s *jupyter.Server, gone bool) error {
+func (t *Tunnel) watch(ctx context.Context, c *sshclient.Client, s *jupyter.Server, gone bool) error {
 	every := t.Watch
 	if every <= 0 {
 		every = 5 * time.Second
@@ -275,7 +284,7 @@ func sameServer(s jupyter.Server, live []jupyter.Server) bool {
 }
 
 // switchTo points the forward at ns and reports a changed link.
-func (t *Tunnel) switchTo(c *Client, s *jupyter.Server, ns jupyter.Server, others []jupyter.Server) {
+func (t *Tunnel) switchTo(c *sshclient.Client, s *jupyter.Server, ns jupyter.Server, others []jupyter.Server) {
 	network, addr := ns.Target()
 	t.fwd.SetTarget(c, network, addr)
 	oldLink, newLink := s.Link(t.fwd.Port()), ns.Link(t.fwd.Port())
@@ -287,7 +296,7 @@ func (t *Tunnel) switchTo(c *Client, s *jupyter.Server, ns jupyter.Server, other
 
 // refresh re-discovers after a reconnect and points the forward anew. It
 // reports whether no server was found (and said so).
-func (t *Tunnel) refresh(ctx context.Context, c *Client, s *jupyter.Server) (gone bool) {
+func (t *Tunnel) refresh(ctx context.Context, c *sshclient.Client, s *jupyter.Server) (gone bool) {
 	ns, others, err := t.pick(ctx, c, false)
 	if err != nil {
 		// Keep the old target: the server may come back on the same port.
@@ -314,7 +323,7 @@ const (
 // backoff and jitter. A failure is reported to Logf when it first happens
 // and whenever its message changes; repeats go to Options.Logf only, so an
 // hour offline is not an hour of log lines.
-func (t *Tunnel) reconnect(ctx context.Context) *Client {
+func (t *Tunnel) reconnect(ctx context.Context) *sshclient.Client {
 	delay := reconnectMin
 	last := ""
 	for {
@@ -334,7 +343,7 @@ func (t *Tunnel) reconnect(ctx context.Context) *Client {
 			t.logf("reconnecting to %s: %v; retrying", t.Host.Alias, err)
 			last = msg
 		} else {
-			t.Options.logf("reconnecting to %s: %v (next try in %v)", t.Host.Alias, err, (delay + jitter).Round(10*time.Millisecond))
+			t.debugf("reconnecting to %s: %v (next try in %v)", t.Host.Alias, err, (delay + jitter).Round(10*time.Millisecond))
 		}
 		wait := time.NewTimer(delay + jitter)
 		select {

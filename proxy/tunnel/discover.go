@@ -1,4 +1,4 @@
-package proxy
+package tunnel
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/jupyter"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
 // Found is what discovery learned about one host.
@@ -33,13 +34,13 @@ type Skipped struct {
 // Discover finds the Jupyter servers on c's host in one remote exec (the
 // runtime files), then confirms each candidate whose process is alive by
 // talking to it through c, all candidates at once.
-func Discover(ctx context.Context, c *Client) (*Found, error) {
+func Discover(ctx context.Context, c *sshclient.Client) (*Found, error) {
 	nonce, err := jupyter.NewNonce()
 	if err != nil {
 		return nil, err
 	}
 	out, err := c.Output(ctx, jupyter.DiscoveryCommand(), jupyter.DiscoveryScript(nonce))
-	var exit *ExitError
+	var exit *sshclient.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		return nil, fmt.Errorf("looking for Jupyter servers: %w", err)
 	}

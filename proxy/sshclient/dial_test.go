@@ -1,4 +1,4 @@
-package proxy_test
+package sshclient_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
 // A stalled server (the TCP connection looks alive, nothing answers) is
@@ -28,7 +28,7 @@ func TestKeepaliveClosesStalledConnection(t *testing.T) {
 		h.ServerAliveCountMax = 3
 	})
 	log := &logRecorder{}
-	c, err := proxy.Dial(context.Background(), r.Host, proxy.Options{Logf: log.logf})
+	c, err := sshclient.Dial(context.Background(), r.Host, sshclient.Options{Logf: log.logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestKeepaliveKeepsHealthyConnection(t *testing.T) {
 		h.ServerAliveInterval = 5 * time.Millisecond
 		h.ServerAliveCountMax = 1
 	})
-	c, err := proxy.Dial(context.Background(), r.Host, proxy.Options{})
+	c, err := sshclient.Dial(context.Background(), r.Host, sshclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestDialNeverForwardsAgent(t *testing.T) {
 		ServerAliveInterval: 5 * time.Millisecond,
 	}
 	ctx := context.Background()
-	c, err := proxy.Dial(ctx, h, proxy.Options{Getenv: func(k string) string {
+	c, err := sshclient.Dial(ctx, h, sshclient.Options{Getenv: func(k string) string {
 		if k == "SSH_AUTH_SOCK" {
 			return sock
 		}
