@@ -105,9 +105,6 @@ func (r *remote) exec(cmd string, stdin io.Reader, stdout, stderr io.Writer) int
 	return 0
 }
 
-func (r *remote) runtimeDir() string {
-	return filepath.Join(r.Home, ".local", "share", "jupyter", "runtime")
-}
 
 // logRecorder collects Logf lines.
 type logRecorder struct {
