@@ -176,7 +176,7 @@ func localAnswers(ctx context.Context, port int, s jupyter.Server) bool {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(port))
 	}
-	_, err := tunnel.Probe(ctx, dial, s)
+	_, err := jupyter.ProbeUsable(ctx, dial, s)
 	return err == nil
 }
 

@@ -187,7 +187,7 @@ func (t *Tunnel) confirmLocal(ctx context.Context, s jupyter.Server) error {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if _, err := Probe(pctx, dial, s); err != nil {
+	if _, err := jupyter.ProbeUsable(pctx, dial, s); err != nil {
 		return fmt.Errorf("checking the link through 127.0.0.1:%d: %w", t.fwd.Port(), err)
 	}
 	return nil
@@ -218,7 +218,7 @@ func (t *Tunnel) watch(ctx context.Context, c *sshclient.Client, s *jupyter.Serv
 				return c.DialContext(ctx, network, addr)
 			}
 			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			_, err := Probe(pctx, dial, *s)
+			_, err := jupyter.ProbeUsable(pctx, dial, *s)
 			cancel()
 			if err == nil {
 				gone = false
