@@ -105,7 +105,6 @@ func (r *remote) exec(cmd string, stdin io.Reader, stdout, stderr io.Writer) int
 	return 0
 }
 
-
 // logRecorder collects Logf lines.
 type logRecorder struct {
 	mu    sync.Mutex
