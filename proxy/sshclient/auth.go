@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,11 +21,17 @@ import (
 )
 
 // AuthError reports that the server accepted none of the credentials tried.
+// It is built from the client's authentication state, not from the text of
+// an error.
 type AuthError struct {
 	User  string
 	Addr  string
 	Tried []string // what was offered: "agent key SHA256:...", "~/.ssh/id_ed25519", "password"...
-	Err   error
+	// Methods are the authentication methods the server still allowed
+	// when the client ran out of credentials ("publickey", "password",
+	// "keyboard-interactive"...).
+	Methods []string
+	Err     error
 }
 
 func (e *AuthError) Error() string {
@@ -46,10 +53,46 @@ type authState struct {
 	tried []string
 	// agentConn is the agent connection opened for this handshake.
 	agentConn net.Conn
+
+	// offered names the methods of methods(), as the protocol does.
+	offered []string
+	// allowed is what the server allowed after the last attempt, and
+	// exhausted says that none of the offered methods was left to try
+	// then: the handshake ends in an authentication failure.
+	allowed   []string
+	exhausted bool
+	// promptErr is the last error a prompt returned (a cancelled prompt
+	// ends the handshake with it; that is no authentication failure).
+	promptErr error
+}
+
+// next is the ssh.ClientConfig's AuthCallback: it records the server's
+// answer after each attempt and leaves the choice of the next method to
+// the library (which takes the first offered method that is allowed and
+// not yet tried, exactly as computed here).
+func (a *authState) next(c *ssh.ClientAuthContext) (ssh.AuthMethod, error) {
+	a.allowed = c.AllowedMethods
+	a.exhausted = true
+	for _, m := range a.offered {
+		if slices.Contains(c.AllowedMethods, m) && !slices.Contains(c.TriedMethods, m) {
+			a.exhausted = false
+		}
+	}
+	return nil, nil
+}
+
+// failure returns the AuthError for a handshake that ended with err, or
+// nil when err is no authentication failure.
+func (a *authState) failure(addr string, err error) error {
+	if !a.exhausted || (a.promptErr != nil && errors.Is(err, a.promptErr)) {
+		return nil
+	}
+	return &AuthError{User: a.user, Addr: addr, Tried: a.tried, Methods: a.allowed, Err: err}
 }
 
 func (a *authState) methods() []ssh.AuthMethod {
 	m := []ssh.AuthMethod{ssh.PublicKeysCallback(a.signers)}
+	a.offered = []string{"publickey"}
 	if a.o.Prompter == nil {
 		return m
 	}
@@ -65,8 +108,12 @@ func (a *authState) methods() []ssh.AuthMethod {
 				answers, err = a.o.Prompter.Challenge(a.ctx, a.user, a.h.HostName, strings.TrimSpace(name+"\n"+instruction), questions, echos)
 				return err
 			})
+			if err != nil {
+				a.promptErr = err
+			}
 			return answers, err
 		}))
+		a.offered = append(a.offered, "keyboard-interactive")
 	}
 	if a.h.PasswordAuthentication == nil || *a.h.PasswordAuthentication {
 		m = append(m, ssh.RetryableAuthMethod(ssh.PasswordCallback(func() (string, error) {
@@ -77,8 +124,12 @@ func (a *authState) methods() []ssh.AuthMethod {
 				pw, err = a.o.Prompter.Password(a.ctx, a.user, a.h.HostName)
 				return err
 			})
+			if err != nil {
+				a.promptErr = err
+			}
 			return pw, err
 		}), 3))
+		a.offered = append(a.offered, "password")
 	}
 	return m
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -142,6 +141,7 @@ func handshake(ctx context.Context, conn net.Conn, h *hostconf.Host, o Options) 
 	cfg := &ssh.ClientConfig{
 		User:              user,
 		Auth:              auth.methods(),
+		AuthCallback:      auth.next,
 		HostKeyCallback:   h.HostKeys.Callback(name),
 		HostKeyAlgorithms: h.HostKeys.Algorithms(name),
 		ClientVersion:     "SSH-2.0-nbtunnel",
@@ -163,8 +163,8 @@ func handshake(ctx context.Context, conn net.Conn, h *hostconf.Host, o Options) 
 		if g.fired() {
 			return nil, fmt.Errorf("connecting to %s: the SSH handshake did not finish within %v", h.Addr(), timeout)
 		}
-		if strings.Contains(err.Error(), "unable to authenticate") {
-			return nil, &AuthError{User: user, Addr: h.Addr(), Tried: auth.tried, Err: err}
+		if aerr := auth.failure(h.Addr(), err); aerr != nil {
+			return nil, aerr
 		}
 		return nil, fmt.Errorf("connecting to %s: %w", h.Addr(), err)
 	}
