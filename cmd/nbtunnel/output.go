@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
@@ -130,6 +131,7 @@ func hintsFor(host, source string, err error) []string {
 	var hk *hostkeys.KeyError
 	var auth *sshclient.AuthError
 	var op *net.OpError
+	var ce *hostconf.ConfigError
 	switch {
 	case errors.As(err, &hk):
 		putty := strings.HasPrefix(source, "PuTTY")
@@ -157,7 +159,7 @@ func hintsFor(host, source string, err error) []string {
 		}
 	case errors.Is(err, sshclient.ErrNoMaster):
 		hints = append(hints, fmt.Sprintf("start the master first (ssh %s), or use 'nbtunnel open %s'", host, host))
-	case strings.HasPrefix(err.Error(), "reading "):
+	case errors.As(err, &ce) || errors.Is(err, hostconf.ErrUnsupportedConfig):
 		hints = append(hints, fmt.Sprintf("fix the file named above; 'ssh -G %s' shows how OpenSSH itself reads it", host))
 	case errors.As(err, &op):
 		if source != "" {
