@@ -13,51 +13,10 @@ import (
 	"github.com/nbtunnel/nbtunnel/hostconf/putty"
 )
 
-// PuTTY's ProxyMethod values (PuTTY 0.77 and later; 0.78 reads these
-// first) and, for older sessions, the legacy ProxyType values.
-const (
-	PuttyProxyNone         = 0
-	PuttyProxySOCKS4       = 1
-	PuttyProxySOCKS5       = 2
-	PuttyProxyHTTP         = 3
-	PuttyProxyTelnet       = 4
-	PuttyProxyCommand      = 5 // "Local": run a local command as the transport
-	PuttyProxySSHTCPIP     = 6 // "SSH to proxy and use port forwarding"
-	PuttyProxySSHExec      = 7
-	PuttyProxySSHSubsystem = 8
-
-	// PuttyLegacyProxyCommand is the legacy ProxyType value for a local
-	// proxy command (ProxyType: 0 none, 1 HTTP, 2 SOCKS, 3 Telnet, 4 command).
-	PuttyLegacyProxyCommand = 4
-)
-
 // PuttyHookMarker is the text in a ProxyTelnetCommand that marks nbtunnel's
 // own hook ("nbtunnel proxy --putty SESSION %host %port"): a session using
 // it is resolved as a direct connection, since nbtunnel is that command.
 const PuttyHookMarker = " proxy --putty "
-
-// PuttyProxyMethod returns the session's proxy method as PuTTY 0.78 reads
-// it: ProxyMethod when it holds a known value, else the legacy ProxyType
-// (and ProxySOCKSVersion) mapped to ProxyMethod's numbering.
-func PuttyProxyMethod(s *putty.Session) int {
-	if m := s.Int("ProxyMethod", -1); m >= PuttyProxyNone && m <= PuttyProxySSHSubsystem {
-		return m
-	}
-	switch s.Int("ProxyType", 0) {
-	case 1:
-		return PuttyProxyHTTP
-	case 2:
-		if s.Int("ProxySOCKSVersion", 5) == 4 {
-			return PuttyProxySOCKS4
-		}
-		return PuttyProxySOCKS5
-	case 3:
-		return PuttyProxyTelnet
-	case 4:
-		return PuttyProxyCommand
-	}
-	return PuttyProxyNone
-}
 
 // puttyHostName splits a HostName setting the way PuTTY prepares a
 // session: leading blanks dropped, "user@" (up to the last '@') split off,
@@ -173,18 +132,18 @@ func resolvePutty(ctx context.Context, store putty.Store, name string, depth int
 		}
 	}
 
-	method := PuttyProxyMethod(s)
-	if method != PuttyProxyNone && isLocalhost(host) && s.Int("ProxyLocalhost", 0) == 0 {
-		method = PuttyProxyNone
+	method := putty.ProxyMethod(s)
+	if method != putty.ProxyNone && isLocalhost(host) && s.Int("ProxyLocalhost", 0) == 0 {
+		method = putty.ProxyNone
 	}
 	switch method {
-	case PuttyProxyNone:
-	case PuttyProxyCommand:
+	case putty.ProxyNone:
+	case putty.ProxyCommand:
 		cmd, _ := s.Get("ProxyTelnetCommand")
 		if !strings.Contains(cmd, PuttyHookMarker) {
 			h.ProxyCommand = expandPuttyCommand(cmd, s, host, port)
 		}
-	case PuttyProxySSHTCPIP:
+	case putty.ProxySSHTCPIP:
 		proxyHost, _ := s.Get("ProxyHost")
 		if proxyHost == "" {
 			proxyHost = "proxy" // PuTTY's default
@@ -225,17 +184,17 @@ func resolvePutty(ctx context.Context, store putty.Store, name string, depth int
 
 func puttyProxyName(m int) string {
 	switch m {
-	case PuttyProxySOCKS4:
+	case putty.ProxySOCKS4:
 		return "SOCKS 4"
-	case PuttyProxySOCKS5:
+	case putty.ProxySOCKS5:
 		return "SOCKS 5"
-	case PuttyProxyHTTP:
+	case putty.ProxyHTTP:
 		return "HTTP CONNECT"
-	case PuttyProxyTelnet:
+	case putty.ProxyTelnet:
 		return "Telnet"
-	case PuttyProxySSHExec:
+	case putty.ProxySSHExec:
 		return "SSH to proxy and execute a command"
-	case PuttyProxySSHSubsystem:
+	case putty.ProxySSHSubsystem:
 		return "SSH to proxy and invoke a subsystem"
 	}
 	return "unknown"

@@ -231,8 +231,8 @@ func InstallPutty(ctx context.Context, store putty.Store, session, binPath strin
 		return "", err
 	}
 	d := &diff{where: store.Where(session)}
-	change(s, saved, keyProxyMethod, strconv.Itoa(hostconf.PuttyProxyCommand), true, d)
-	change(s, saved, keyProxyType, strconv.Itoa(hostconf.PuttyLegacyProxyCommand), true, d)
+	change(s, saved, keyProxyMethod, strconv.Itoa(putty.ProxyCommand), true, d)
+	change(s, saved, keyProxyType, strconv.Itoa(putty.LegacyProxyCommand), true, d)
 	change(s, saved, keyProxyCommand, PuttyHookCommand(binPath, session), false, d)
 	if host, _ := s.Get("HostName"); isLocalTarget(host) {
 		change(s, saved, keyProxyLocal, "1", true, d)
@@ -309,7 +309,7 @@ func UninstallPutty(ctx context.Context, store putty.Store, session string, dryR
 		}
 	}
 	if len(saved.Keys) == 0 {
-		if cmd, _ := s.Get(keyProxyCommand); strings.Contains(cmd, hostconf.PuttyHookMarker) && hostconf.PuttyProxyMethod(s) == hostconf.PuttyProxyCommand {
+		if cmd, _ := s.Get(keyProxyCommand); strings.Contains(cmd, hostconf.PuttyHookMarker) && putty.ProxyMethod(s) == putty.ProxyCommand {
 			lost := &puttySaved{}
 			change(s, lost, keyProxyMethod, "0", true, d)
 			change(s, lost, keyProxyType, "0", true, d)

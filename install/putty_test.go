@@ -114,8 +114,8 @@ func TestInstallPuttyGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			cmd, _ := s.Get("ProxyTelnetCommand")
-			if !strings.Contains(cmd, hostconf.PuttyHookMarker) || hostconf.PuttyProxyMethod(s) != hostconf.PuttyProxyCommand {
-				t.Errorf("installed session: ProxyMethod %d, command %q", hostconf.PuttyProxyMethod(s), cmd)
+			if !strings.Contains(cmd, hostconf.PuttyHookMarker) || putty.ProxyMethod(s) != putty.ProxyCommand {
+				t.Errorf("installed session: ProxyMethod %d, command %q", putty.ProxyMethod(s), cmd)
 			}
 
 			if _, err := install.UninstallPutty(ctx, st, tt.session, false); err != nil {
@@ -283,7 +283,7 @@ func TestUninstallPuttyLostState(t *testing.T) {
 		t.Fatalf("uninstall without saved state: %q, %v", d, err)
 	}
 	s, _ := st.Load("gpu")
-	if hostconf.PuttyProxyMethod(s) != hostconf.PuttyProxyNone {
+	if putty.ProxyMethod(s) != putty.ProxyNone {
 		t.Errorf("proxy still on after uninstall")
 	}
 }
