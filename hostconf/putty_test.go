@@ -15,7 +15,7 @@ import (
 	"github.com/nbtunnel/nbtunnel/hostconf/putty"
 )
 
-// memStore is an in-memory PuttyStore over session file texts.
+// memStore is an in-memory putty.Store over session file texts.
 type memStore struct {
 	files    map[string][]byte
 	hostKeys []byte

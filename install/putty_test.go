@@ -227,7 +227,7 @@ func TestWritePuttyForwardAbsentKey(t *testing.T) {
 	}
 }
 
-// regStore is a PuttyStore without files, like the Windows registry: the
+// regStore is a putty.Store without files, like the Windows registry: the
 // saved state goes into the session itself.
 type regStore struct{ files map[string][]byte }
 
