@@ -215,15 +215,15 @@ func (e *env) hostAliases(config string) []string {
 }
 
 func (e *env) puttySessions() []string {
-	store, err := hostconf.NewPuttyStore(homeDir(e.getenv), e.getenv)
+	store, err := e.puttyStore()
 	if err != nil {
 		return nil
 	}
-	l, ok := store.(interface{ PuttySessionNames() ([]string, error) })
+	l, ok := store.(interface{ SessionNames() ([]string, error) })
 	if !ok {
 		return nil
 	}
-	names, _ := l.PuttySessionNames()
+	names, _ := l.SessionNames()
 	sort.Strings(names)
 	return names
 }

@@ -16,10 +16,13 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 	"github.com/nbtunnel/nbtunnel/hostconf/ppk"
 	"github.com/nbtunnel/nbtunnel/install"
 	"github.com/nbtunnel/nbtunnel/jupyter"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 // `nbtunnel doctor HOST` walks the steps from the config to a working link
@@ -152,12 +155,12 @@ func (e *env) doctor(ctx context.Context, r *doctorReport, alias string, hf *hos
 	opts.Prompter = notes
 	opts.Logf = nil
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	c, err := proxy.Dial(dctx, h, opts)
+	c, err := sshclient.Dial(dctx, h, opts)
 	cancel()
 	masterCheck := e.doctorMaster(h, c)
 	if err != nil {
-		var hk *hostconf.HostKeyError
-		var auth *proxy.AuthError
+		var hk *hostkeys.KeyError
+		var auth *sshclient.AuthError
 		switch {
 		case errors.As(err, &hk):
 			d, fix := errorFix(alias, h.Source, err)
@@ -193,7 +196,7 @@ func (e *env) doctor(ctx context.Context, r *doctorReport, alias string, hf *hos
 
 	r.add(doctorShell(ctx, c, alias))
 	fctx, fcancel := context.WithTimeout(ctx, 60*time.Second)
-	found, err := proxy.Discover(fctx, c)
+	found, err := tunnel.Discover(fctx, c)
 	fcancel()
 	if err != nil {
 		d, fix := errorFix(alias, h.Source, err)
@@ -210,7 +213,7 @@ func hostKeySource(h *hostconf.Host) string {
 	if strings.HasPrefix(h.Source, "PuTTY") {
 		return "PuTTY's host-key cache"
 	}
-	if k, ok := h.HostKeys.(*hostconf.KnownHosts); ok {
+	if k, ok := h.HostKeys.(*hostkeys.KnownHosts); ok {
 		user, global := k.Files()
 		var files []string
 		for _, f := range append(user, global...) {
@@ -315,7 +318,7 @@ func (e *env) doctorSSHG(ctx context.Context, alias, config string, h *hostconf.
 
 // doctorMaster says whether a ControlMaster is configured and alive; c is
 // the connection made (nil if none).
-func (e *env) doctorMaster(h *hostconf.Host, c *proxy.Client) check {
+func (e *env) doctorMaster(h *hostconf.Host, c *sshclient.Client) check {
 	name := "ControlMaster"
 	if h.ControlPath == "" || h.ControlPath == "none" {
 		return check{Name: name, Status: checkInfo, Detail: "none configured (nbtunnel logs in itself)"}
@@ -332,7 +335,7 @@ func (e *env) doctorMaster(h *hostconf.Host, c *proxy.Client) check {
 
 // doctorShell checks that the remote login shell prints nothing on its own
 // and that a POSIX sh is there (nbtunnel's scripts run in `sh -s`).
-func doctorShell(ctx context.Context, c *proxy.Client, alias string) check {
+func doctorShell(ctx context.Context, c *sshclient.Client, alias string) check {
 	name := "remote shell"
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -362,7 +365,7 @@ func doctorShell(ctx context.Context, c *proxy.Client, alias string) check {
 	return check{Name: name, Status: checkOK, Detail: "quiet (nothing on stdout), POSIX sh present"}
 }
 
-func (e *env) doctorServers(r *doctorReport, alias string, found *proxy.Found) {
+func (e *env) doctorServers(r *doctorReport, alias string, found *tunnel.Found) {
 	if len(found.Dirs) == 0 {
 		r.add(check{Name: "runtime dirs", Status: checkWarn,
 			Detail: "no Jupyter runtime directory on " + alias + " ($JUPYTER_RUNTIME_DIR, ~/.local/share/jupyter/runtime, ~/Library/Jupyter/runtime)",
@@ -394,7 +397,7 @@ func (e *env) doctorServers(r *doctorReport, alias string, found *proxy.Found) {
 
 // doctorPython reports what `open --start` would find: python3 and the
 // Jupyter front ends importable by it, and venv for --create.
-func doctorPython(ctx context.Context, c *proxy.Client, found *proxy.Found) check {
+func doctorPython(ctx context.Context, c *sshclient.Client, found *tunnel.Found) check {
 	name := "python for --start"
 	if found.Remote.Python3 == "" {
 		return check{Name: name, Status: checkWarn, Detail: "no python3 on the remote PATH: --start needs --venv PATH",
@@ -441,7 +444,7 @@ func lastLine(s string) string {
 }
 
 // doctorPort checks the local port 'open' would listen on.
-func (e *env) doctorPort(ctx context.Context, alias string, found *proxy.Found, want int) check {
+func (e *env) doctorPort(ctx context.Context, alias string, found *tunnel.Found, want int) check {
 	name := "local port"
 	if len(found.Live) == 0 && want == 0 {
 		return check{Name: name, Status: checkSkip, Detail: "no server to forward to"}
@@ -517,7 +520,7 @@ func (e *env) doctorHook(r *doctorReport, alias string, hf *hostFlags) {
 		r.add(check{Name: name, Status: checkInfo, Detail: "not installed (" + err.Error() + ")"})
 		return
 	}
-	b, ok, err := hostconf.FindBlock(path, data, hostconf.HookBlockKey(alias))
+	b, ok, err := fileedit.FindBlock(path, data, hostconf.HookBlockKey(alias))
 	if err != nil {
 		r.add(check{Name: name, Status: checkFail, Detail: err.Error(),
 			Fix: []string{"repair or delete the damaged block in " + path + ", then 'nbtunnel install " + alias + "' again"}})

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/jupyter"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 // `nbtunnel open --json` prints one JSON object per line on stdout for each
@@ -73,7 +73,7 @@ func (w *eventWriter) link(link string, s jupyter.Server) {
 		PID: s.PID, Kind: s.Kind, RootDir: s.RootDir})
 }
 
-func (w *eventWriter) tunnel(ev proxy.TunnelEvent) {
+func (w *eventWriter) tunnel(ev tunnel.Event) {
 	o := openEvent{Event: string(ev.Kind)}
 	if ev.Err != nil {
 		o.Error = ev.Err.Error()
