@@ -28,7 +28,13 @@ import (
 // (testdata/e2e/*.txtar) against the test bed. Commands the scripts get
 // besides testscript's own:
 //
-//	host NAME                    a new test host; $NAME is its alias in $SSHCONFIG
+//	host NAME [password]         a new test host; $NAME is its alias in $SSHCONFIG, $NAME_ADDR,
+//	                             $NAME_USER its address and user; password: it also takes the
+//	                             password in $NAME_PASSWORD
+//	puttysession NAME SESSION [passphrase]
+//	                             a PuTTY session in $HOME/.putty for the host, with a .ppk key
+//	                             (encrypted with a passphrase if asked) and the host key cached
+//	expand FILE                  replace ${VAR} in FILE with the script's variables
 //	noisy NAME                   the host's login shell prints on stdout and stderr
 //	jupyter start|stop|kill NAME [notebook|server]
 //	sshd kill-connections NAME   end every ssh connection to the host
@@ -66,21 +72,62 @@ func TestScriptsE2E(t *testing.T) {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("USER", "root")
 			env.Setenv("SSHCONFIG", b.SSHConfig)
+			env.Setenv("SSHKNOWN", b.KnownHosts)
+			env.Setenv("SSHKEY", b.ClientKey)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"host": func(ts *testscript.TestScript, neg bool, args []string) {
-				if len(args) != 1 {
-					ts.Fatalf("usage: host NAME")
+				if len(args) < 1 || len(args) > 2 || len(args) == 2 && args[1] != "password" {
+					ts.Fatalf("usage: host NAME [password]")
 				}
 				c, cancel := ctx()
 				defer cancel()
-				h, err := b.AddHost(c, testbed.HostOptions{Alias: fmt.Sprintf("s%d", hostSeq.Add(1))})
+				o := testbed.HostOptions{Alias: fmt.Sprintf("s%d", hostSeq.Add(1))}
+				if len(args) == 2 {
+					o.SSHDConfig = []string{"PasswordAuthentication yes"}
+				}
+				h, err := b.AddHost(c, o)
 				ts.Check(err)
+				if len(args) == 2 {
+					pass := "pw-" + h.Alias
+					_, err := h.RunRoot(c, "echo '"+h.User+":"+pass+"' | chpasswd")
+					ts.Check(err)
+					ts.Setenv(args[0]+"_PASSWORD", pass)
+				}
 				mu.Lock()
 				hosts[ts.Getenv("WORK")+"\x00"+args[0]] = h
 				mu.Unlock()
 				ts.Setenv(args[0], h.Alias)
+				ts.Setenv(args[0]+"_ADDR", h.Addr)
+				ts.Setenv(args[0]+"_USER", h.User)
+			},
+			"puttysession": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: puttysession NAME SESSION [passphrase]")
+				}
+				h := host(ts, args[0])
+				pass := ""
+				if len(args) > 2 {
+					pass = args[2]
+				}
+				c, cancel := ctx()
+				defer cancel()
+				key, err := b.PuTTYKey(c, 3, pass)
+				ts.Check(err)
+				dir := filepath.Join(ts.Getenv("HOME"), ".putty")
+				ts.Check(os.MkdirAll(filepath.Join(dir, "sessions"), 0o700))
+				text := fmt.Sprintf("HostName=%s\nPortNumber=%d\nProtocol=ssh\nUserName=%s\nPublicKeyFile=%s\nProxyMethod=0\nProxyTelnetCommand=connect %%host %%port\\n\n",
+					h.Addr, h.Port, h.User, key)
+				ts.Check(os.WriteFile(filepath.Join(dir, "sessions", args[1]), []byte(text), 0o600))
+				ts.Check(testbed.WritePuTTYHostKeys(dir, h))
+			},
+			"expand": func(ts *testscript.TestScript, neg bool, args []string) {
+				for _, f := range args {
+					data, err := os.ReadFile(ts.MkAbs(f))
+					ts.Check(err)
+					ts.Check(os.WriteFile(ts.MkAbs(f), []byte(os.Expand(string(data), ts.Getenv)), 0o600))
+				}
 			},
 			"noisy": func(ts *testscript.TestScript, neg bool, args []string) {
 				h := host(ts, args[0])
