@@ -33,7 +33,7 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 	if !*write && !*remove {
 		return e.ui.fail(alias, "", usagef("forward: say --write (or --remove)"))
 	}
-	e.ui.verbose = hf.verbose
+	e.useFlags(&hf)
 	cfgPath := hf.config
 	if cfgPath == "" {
 		cfgPath = filepath.Join(homeDir(e.getenv), ".ssh", "config")

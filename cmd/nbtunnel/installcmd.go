@@ -24,6 +24,7 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 	if err != nil {
 		return e.ui.fail("", "", err)
 	}
+	e.useFlags(&hf)
 	if hf.putty != "" {
 		return e.installPutty(ctx, hf.putty, remove, *dryRun)
 	}

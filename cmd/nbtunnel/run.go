@@ -136,10 +136,15 @@ func (e *env) localUser() string {
 	return ""
 }
 
-// resolve turns the host argument into connection settings.
-func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostconf.Host, error) {
+// useFlags applies -v and -q.
+func (e *env) useFlags(hf *hostFlags) {
 	e.ui.verbose = e.ui.verbose || hf.verbose
 	e.ui.quiet = e.ui.quiet || hf.quiet
+}
+
+// resolve turns the host argument into connection settings.
+func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostconf.Host, error) {
+	e.useFlags(hf)
 	e.ui.status("%s; resolving %s", buildVersion(), alias)
 	if hf.putty != "" {
 		h, err := e.resolvePutty(ctx, hf.putty)
