@@ -118,7 +118,7 @@ func init() {
 			details: "stdout carries the SSH stream and nothing else; the link goes to the terminal.",
 			examples: []string{
 				"ProxyCommand nbtunnel proxy %n %p          # in ~/.ssh/config",
-				"nbtunnel proxy --putty %s %host            # as a PuTTY session's local proxy command",
+				"nbtunnel proxy --putty lab %host %port      # a PuTTY session's local proxy command (install --putty writes it)",
 			},
 			run: cmdProxy,
 		},
