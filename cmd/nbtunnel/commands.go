@@ -25,6 +25,7 @@ type command struct {
 	details  string
 	examples []string
 	hidden   bool
+	noFlags  bool // set by writeCommandHelp from the FlagSet
 	run      func(ctx context.Context, e *env, args []string) int
 }
 
@@ -251,9 +252,13 @@ func writeMainHelp(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'nbtunnel help COMMAND' (or 'nbtunnel COMMAND -h') for a command's flags and examples.")
 }
 
-// usageLine is "nbtunnel NAME [flags] ARGS".
+// usageLine is "nbtunnel NAME [flags] ARGS" ("[flags]" left out for a
+// command that has none).
 func (c *command) usageLine() string {
-	s := "nbtunnel " + c.name + " [flags]"
+	s := "nbtunnel " + c.name
+	if !c.noFlags {
+		s += " [flags]"
+	}
 	if c.args != "" {
 		s += " " + c.args
 	}
@@ -262,10 +267,13 @@ func (c *command) usageLine() string {
 
 // writeCommandHelp prints the help of the command whose FlagSet is fs.
 func writeCommandHelp(w io.Writer, fs *flag.FlagSet) {
-	c := lookupCommand(fs.Name())
-	if c == nil {
-		c = &command{name: fs.Name()}
+	c := &command{name: fs.Name()}
+	if found := lookupCommand(fs.Name()); found != nil {
+		copied := *found
+		c = &copied
 	}
+	lines := flagLines(fs)
+	c.noFlags = len(lines) == 0
 	fmt.Fprintf(w, "Usage: %s\n", c.usageLine())
 	if len(c.aliases) > 0 {
 		fmt.Fprintf(w, "       (also: %s)\n", strings.Join(c.aliases, ", "))
@@ -276,7 +284,7 @@ func writeCommandHelp(w io.Writer, fs *flag.FlagSet) {
 	if c.details != "" {
 		fmt.Fprintf(w, "%s\n", c.details)
 	}
-	if lines := flagLines(fs); len(lines) > 0 {
+	if len(lines) > 0 {
 		fmt.Fprintln(w, "\nFlags:")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, l := range lines {
