@@ -148,7 +148,7 @@ func (w *pipWriter) Write(p []byte) (int, error) {
 	r, err := jupyter.ParsePip(w.head.Bytes(), w.nonce)
 	w.err = err
 	if err == nil {
-		w.ui.progress("pip install with %s (the kernels of %s on %s)", r.Python, w.server, w.alias)
+		w.ui.say("pip install with %s (the kernels of %s on %s)", r.Python, w.server, w.alias)
 	}
 	if rest := w.head.Bytes()[n:]; len(rest) > 0 {
 		if _, err := (uiWriter{w.ui, true}).Write(rest); err != nil {
