@@ -236,7 +236,8 @@ func runTunnel(t *testing.T, r *remote, configure func(*tunnel.Tunnel)) (*tunnel
 		Listen: func(ctx context.Context, _ jupyter.Server) (*proxy.Forwarder, error) {
 			return proxy.Listen(ctx, 0)
 		},
-		OnLink: func(link string, _ jupyter.Server, _ []jupyter.Server) { tr.links <- link },
+		OnLink:  func(link string, _ jupyter.Server, _ []jupyter.Server) { tr.links <- link },
+		OnEvent: func(ev tunnel.Event) { log.logf("event %s: %v", ev.Kind, ev.Err) },
 	}
 	if configure != nil {
 		configure(tr.tun)
@@ -368,6 +369,12 @@ func TestTunnelReconnects(t *testing.T) {
 			}
 			waitFor(t, "a reconnect", func() bool { return tr.log.count("reconnected to fake") > 0 })
 			waitAnswers(t, tr, link, j.Token)
+			// OnEvent heard the loss (with its cause), then the reconnect.
+			events := tr.log.String()
+			lost, back := strings.Index(events, "event connection_lost: "), strings.Index(events, "event reconnected: <nil>")
+			if lost < 0 || back < lost || strings.HasPrefix(events[lost:], "event connection_lost: <nil>") {
+				t.Errorf("events: want connection_lost with an error, then reconnected; log:\n%s", events)
+			}
 			select {
 			case l := <-tr.links:
 				t.Errorf("OnLink called again with %q after a reconnect to the same server", l)
@@ -457,6 +464,9 @@ func TestTunnelServerGoneOnce(t *testing.T) {
 	waitFor(t, "more discovery rounds", func() bool { return r.execs.Load() >= seen+3 })
 	if n := tr.log.count("is gone"); n != 1 {
 		t.Errorf("the gone message was logged %d times, want once; log:\n%s", n, tr.log)
+	}
+	if n := tr.log.count("event server_gone: "); n != 1 {
+		t.Errorf("OnEvent heard server_gone %d times, want once; log:\n%s", n, tr.log)
 	}
 	j2 := startFakeJupyter(t, r, "tok-back")
 	mustAnswer(t, tr.link(), j2.Token)
