@@ -89,3 +89,18 @@ func TestOpenInBrowser(t *testing.T) {
 		t.Errorf("warnings: %q", warnings)
 	}
 }
+
+// Without $BROWSER and without the platform's opener, --open says what to
+// set, and leaves no redirect file behind.
+func TestOpenInBrowserNoOpener(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	_, err := openInBrowser("http://127.0.0.1:1/?token=x", func(string) string { return "" }, func(string, ...any) {})
+	if err == nil || !strings.Contains(err.Error(), "$BROWSER") {
+		t.Errorf("openInBrowser with no opener: %v, want an error naming $BROWSER", err)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("left behind in the temporary directory: %v", ents)
+	}
+}
