@@ -67,6 +67,9 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		return e.ui.fail("", "", err)
 	}
 	hf.noPrompt = true
+	// The checks take the route the user's ssh takes without nbtunnel's
+	// own hook (the hook is checked on its own, from the file).
+	hf.skipHooks = true
 	r := &doctorReport{Host: alias}
 	e.doctor(ctx, r, alias, &hf, *localPort)
 	r.OK = true
@@ -133,6 +136,7 @@ func (e *env) doctor(ctx context.Context, r *doctorReport, alias string, hf *hos
 		r.add(check{Name: name, Status: checkFail, Detail: d, Fix: fix})
 		return
 	}
+	dropOwnHook(h)
 	detail := fmt.Sprintf("%s is %s@%s (settings from %s)", alias, orDash(h.User), h.Addr(), orDash(h.Source))
 	var items []string
 	for _, j := range h.ProxyJump {
