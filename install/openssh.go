@@ -58,6 +58,9 @@ type Options struct {
 	BinPath string
 	// Mode is the kind of hook.
 	Mode Mode
+	// Open makes the hook also open the link in the user's browser
+	// (nbtunnel's --open).
+	Open bool
 	// DryRun computes the change and its diff without writing anything.
 	DryRun bool
 	// Home is the user's home directory (for the default ConfigPath and
@@ -115,6 +118,9 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 			return Result{}, fmt.Errorf("installing hook for host %q in %s: config path: %w", alias, cfg, err)
 		}
 		flagF = " -F " + q
+	}
+	if o.Open {
+		flagF = " --open" + flagF
 	}
 	var notes []string
 	res, err := fileedit.EditFile(ctx, cfg, o.editOptions(), func(old []byte) ([]byte, error) {

@@ -20,6 +20,7 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 	fs := newFlagSet(name, &hf)
 	localCmd := fs.Bool("local-command", false, "a LocalCommand hook riding a ControlMaster (one login on password/2FA hosts) instead of a ProxyCommand")
 	dryRun := fs.Bool("dry-run", false, "print the diff and change nothing")
+	browse := fs.Bool("open", false, "(ssh config) the hook also opens the link in your browser; the token is never on a command line")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
@@ -38,6 +39,7 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 		BinPath:        bin,
 		Mode:           install.ProxyCommandMode,
 		DryRun:         *dryRun,
+		Open:           *browse,
 		Home:           homeDir(e.getenv),
 	}
 	if *localCmd {
