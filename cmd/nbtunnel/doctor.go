@@ -53,9 +53,17 @@ type doctorReport struct {
 	Host   string  `json:"host"`
 	OK     bool    `json:"ok"`
 	Checks []check `json:"checks"`
+	// onAdd shows each check as it is made (the text form), so a slow
+	// step is seen to be the one running.
+	onAdd func(check) `json:"-"`
 }
 
-func (r *doctorReport) add(c check) { r.Checks = append(r.Checks, c) }
+func (r *doctorReport) add(c check) {
+	r.Checks = append(r.Checks, c)
+	if r.onAdd != nil {
+		r.onAdd(c)
+	}
+}
 
 func cmdDoctor(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
@@ -71,6 +79,12 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 	// own hook (the hook is checked on its own, from the file).
 	hf.skipHooks = true
 	r := &doctorReport{Host: alias}
+	if !*asJSON {
+		e.ui.mu.Lock()
+		fmt.Fprintf(e.ui.out, "nbtunnel doctor %s\n", printable(alias))
+		e.ui.mu.Unlock()
+		r.onAdd = e.renderCheck
+	}
 	e.doctor(ctx, r, alias, &hf, *localPort)
 	r.OK = true
 	for _, c := range r.Checks {
@@ -82,7 +96,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		data, _ := json.MarshalIndent(r, "", "  ")
 		e.ui.link(string(data))
 	} else {
-		e.renderDoctor(r)
+		e.renderSummary(r)
 	}
 	if ctx.Err() != nil {
 		return 1
@@ -93,24 +107,28 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-func (e *env) renderDoctor(r *doctorReport) {
+// renderCheck prints one line of the checklist, with its items and fixes.
+func (e *env) renderCheck(c check) {
 	w := e.ui.out
 	e.ui.mu.Lock()
 	defer e.ui.mu.Unlock()
-	fmt.Fprintf(w, "nbtunnel doctor %s\n", printable(r.Host))
-	for _, c := range r.Checks {
-		mark := c.Status
-		if c.Status == checkFail {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(w, "  %-4s  %s: %s\n", mark, c.Name, printable(c.Detail))
-		for _, it := range c.Items {
-			fmt.Fprintf(w, "          - %s\n", printable(it))
-		}
-		for _, f := range c.Fix {
-			fmt.Fprintf(w, "          fix: %s\n", printable(f))
-		}
+	mark := c.Status
+	if c.Status == checkFail {
+		mark = "FAIL"
 	}
+	fmt.Fprintf(w, "  %-4s  %s: %s\n", mark, c.Name, printable(c.Detail))
+	for _, it := range c.Items {
+		fmt.Fprintf(w, "          - %s\n", printable(it))
+	}
+	for _, f := range c.Fix {
+		fmt.Fprintf(w, "          fix: %s\n", printable(f))
+	}
+}
+
+func (e *env) renderSummary(r *doctorReport) {
+	w := e.ui.out
+	e.ui.mu.Lock()
+	defer e.ui.mu.Unlock()
 	if r.OK {
 		fmt.Fprintf(w, "all checks passed for %s\n", printable(r.Host))
 	} else {
