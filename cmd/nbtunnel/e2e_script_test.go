@@ -28,9 +28,11 @@ import (
 // (testdata/e2e/*.txtar) against the test bed. Commands the scripts get
 // besides testscript's own:
 //
-//	host NAME [password]         a new test host; $NAME is its alias in $SSHCONFIG, $NAME_ADDR,
+//	host NAME [password|behind OTHER]
+//	                             a new test host; $NAME is its alias in $SSHCONFIG, $NAME_ADDR,
 //	                             $NAME_USER its address and user; password: it also takes the
-//	                             password in $NAME_PASSWORD
+//	                             password in $NAME_PASSWORD; behind: reachable only through the
+//	                             host OTHER (ProxyJump)
 //	puttysession NAME SESSION [passphrase]
 //	                             a PuTTY session in $HOME/.putty for the host, with a .ppk key
 //	                             (encrypted with a passphrase if asked) and the host key cached
@@ -78,18 +80,23 @@ func TestScriptsE2E(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"host": func(ts *testscript.TestScript, neg bool, args []string) {
-				if len(args) < 1 || len(args) > 2 || len(args) == 2 && args[1] != "password" {
-					ts.Fatalf("usage: host NAME [password]")
+				password := len(args) == 2 && args[1] == "password"
+				behind := len(args) == 3 && args[1] == "behind"
+				if len(args) < 1 || len(args) > 1 && !password && !behind {
+					ts.Fatalf("usage: host NAME [password|behind OTHER]")
 				}
 				c, cancel := ctx()
 				defer cancel()
 				o := testbed.HostOptions{Alias: fmt.Sprintf("s%d", hostSeq.Add(1))}
-				if len(args) == 2 {
+				if password {
 					o.SSHDConfig = []string{"PasswordAuthentication yes"}
+				}
+				if behind {
+					o.BehindJump = host(ts, args[2]).Alias
 				}
 				h, err := b.AddHost(c, o)
 				ts.Check(err)
-				if len(args) == 2 {
+				if password {
 					pass := "pw-" + h.Alias
 					_, err := h.RunRoot(c, "echo '"+h.User+":"+pass+"' | chpasswd")
 					ts.Check(err)
