@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 )
 
 // The command table: every command's name, arguments, summary and
@@ -212,46 +211,6 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 }
 
-const helpIntro = `nbtunnel reaches Jupyter on a remote machine over SSH.
-
-Usage:
-  nbtunnel COMMAND [flags] HOST
-
-HOST is an alias from your ssh config (as for 'ssh HOST'), or use --putty SESSION
-instead. Flags come before HOST.
-`
-
-const helpCommon = `Flags every command that reaches a host takes:
-  -F FILE            read this ssh config instead of ~/.ssh/config (as ssh -F)
-  --putty SESSION    use a PuTTY saved session instead of the ssh config
-  -v                 show what a support request needs: each step, the files read
-  -q                 quiet: only errors and warnings
-
-Exit status: 0 on success (and after Ctrl-C), 1 on failure, 2 on a usage error.
-Something does not work? Start with 'nbtunnel doctor HOST'.
-`
-
-// writeMainHelp prints the command overview.
-func writeMainHelp(w io.Writer) {
-	fmt.Fprint(w, helpIntro)
-	fmt.Fprintln(w, "\nCommands:")
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, c := range commands {
-		if c.hidden {
-			continue
-		}
-		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "\nExamples:")
-	for _, name := range []string{"open", "list", "start", "install", "doctor"} {
-		fmt.Fprintf(w, "  %s\n", lookupCommand(name).examples[0])
-	}
-	fmt.Fprintln(w)
-	fmt.Fprint(w, helpCommon)
-	fmt.Fprintln(w, "\nRun 'nbtunnel help COMMAND' (or 'nbtunnel COMMAND -h') for a command's flags and examples.")
-}
-
 // usageLine is "nbtunnel NAME [flags] ARGS" ("[flags]" left out for a
 // command that has none).
 func (c *command) usageLine() string {
@@ -263,76 +222,6 @@ func (c *command) usageLine() string {
 		s += " " + c.args
 	}
 	return s
-}
-
-// writeCommandHelp prints the help of the command whose FlagSet is fs.
-func writeCommandHelp(w io.Writer, fs *flag.FlagSet) {
-	c := &command{name: fs.Name()}
-	if found := lookupCommand(fs.Name()); found != nil {
-		copied := *found
-		c = &copied
-	}
-	lines := flagLines(fs)
-	c.noFlags = len(lines) == 0
-	fmt.Fprintf(w, "Usage: %s\n", c.usageLine())
-	if len(c.aliases) > 0 {
-		fmt.Fprintf(w, "       (also: %s)\n", strings.Join(c.aliases, ", "))
-	}
-	if c.summary != "" {
-		fmt.Fprintf(w, "\n%s%s.\n", strings.ToUpper(c.summary[:1]), c.summary[1:])
-	}
-	if c.details != "" {
-		fmt.Fprintf(w, "%s\n", c.details)
-	}
-	if len(lines) > 0 {
-		fmt.Fprintln(w, "\nFlags:")
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, l := range lines {
-			fmt.Fprintf(tw, "  %s\t%s\n", l[0], l[1])
-		}
-		tw.Flush()
-	}
-	if len(c.examples) > 0 {
-		fmt.Fprintln(w, "\nExamples:")
-		for _, ex := range c.examples {
-			fmt.Fprintf(w, "  %s\n", ex)
-		}
-	}
-}
-
-// flagLines lists fs's flags as (name, description) pairs: "-F FILE" for
-// one-letter flags, "--name VALUE" for the others, the placeholder taken
-// from a `quoted` word in the usage text. A flag whose usage starts with
-// "internal:" is not shown.
-func flagLines(fs *flag.FlagSet) [][2]string {
-	var lines [][2]string
-	fs.VisitAll(func(f *flag.Flag) {
-		if strings.HasPrefix(f.Usage, "internal:") {
-			return
-		}
-		name, usage := flag.UnquoteUsage(f)
-		switch name {
-		case "int":
-			name = "N"
-		case "string":
-			name = "VALUE"
-		case "duration":
-			name = "DURATION"
-		}
-		dashes := "--"
-		if len(f.Name) == 1 {
-			dashes = "-"
-		}
-		left := dashes + f.Name
-		if name != "" {
-			left += " " + name
-		}
-		if def := f.DefValue; def != "" && def != "false" && def != "0" {
-			usage += fmt.Sprintf(" (default %s)", def)
-		}
-		lines = append(lines, [2]string{left, usage})
-	})
-	return lines
 }
 
 // cmdHelp is `nbtunnel help [COMMAND]`.

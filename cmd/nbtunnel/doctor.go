@@ -80,9 +80,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 	hf.skipHooks = true
 	r := &doctorReport{Host: alias}
 	if !*asJSON {
-		e.ui.mu.Lock()
-		fmt.Fprintf(e.ui.out, "nbtunnel doctor %s\n", printable(alias))
-		e.ui.mu.Unlock()
+		e.renderDoctorHeader(alias)
 		r.onAdd = e.renderCheck
 	}
 	e.doctor(ctx, r, alias, &hf, *localPort)
@@ -105,35 +103,6 @@ func cmdDoctor(ctx context.Context, e *env, args []string) int {
 		return 1
 	}
 	return 0
-}
-
-// renderCheck prints one line of the checklist, with its items and fixes.
-func (e *env) renderCheck(c check) {
-	w := e.ui.out
-	e.ui.mu.Lock()
-	defer e.ui.mu.Unlock()
-	mark := c.Status
-	if c.Status == checkFail {
-		mark = "FAIL"
-	}
-	fmt.Fprintf(w, "  %-4s  %s: %s\n", mark, c.Name, printable(c.Detail))
-	for _, it := range c.Items {
-		fmt.Fprintf(w, "          - %s\n", printable(it))
-	}
-	for _, f := range c.Fix {
-		fmt.Fprintf(w, "          fix: %s\n", printable(f))
-	}
-}
-
-func (e *env) renderSummary(r *doctorReport) {
-	w := e.ui.out
-	e.ui.mu.Lock()
-	defer e.ui.mu.Unlock()
-	if r.OK {
-		fmt.Fprintf(w, "all checks passed for %s\n", printable(r.Host))
-	} else {
-		fmt.Fprintf(w, "some checks failed for %s: fix the first failure first\n", printable(r.Host))
-	}
 }
 
 // errorFix turns an error and nbtunnel's hints for it into a check's

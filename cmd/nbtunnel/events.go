@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/jupyter"
@@ -43,22 +41,6 @@ type eventWriter struct {
 	host  string
 	links int
 	now   func() time.Time
-}
-
-func (w *eventWriter) emit(ev openEvent) {
-	ev.Host = w.host
-	now := time.Now
-	if w.now != nil {
-		now = w.now
-	}
-	ev.Time = now().UTC().Format(time.RFC3339Nano)
-	data, err := json.Marshal(ev)
-	if err != nil {
-		return
-	}
-	w.ui.mu.Lock()
-	defer w.ui.mu.Unlock()
-	fmt.Fprintf(w.ui.out, "%s\n", data)
 }
 
 // link reports the first link as "link", later ones as "server_restarted".

@@ -83,9 +83,9 @@ func cmdVersion(_ context.Context, e *env, args []string) int {
 	v := buildVersion()
 	if *asJSON {
 		data, _ := json.Marshal(v)
-		fmt.Fprintf(e.ui.out, "%s\n", data)
+		e.ui.link(string(data))
 		return 0
 	}
-	fmt.Fprintln(e.ui.out, v.String())
+	e.ui.link(v.String())
 	return 0
 }
