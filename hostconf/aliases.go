@@ -30,6 +30,9 @@ func HostAliases(o ResolveOptions) ([]string, error) {
 			}
 			for _, p := range it.host.Patterns {
 				s := p.String()
+				if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+					s = s[1 : len(s)-1] // OpenSSH's quoting; the lexer keeps it
+				}
 				if s == "" || strings.ContainsAny(s, "*?!") || seen[s] {
 					continue
 				}
