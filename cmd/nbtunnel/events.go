@@ -16,6 +16,7 @@ import (
 //	{"event":"reconnect_failed","error":"..."}     an attempt failed (said once per distinct error)
 //	{"event":"reconnected"}
 //	{"event":"server_gone","error":"..."}          the server stopped answering; watching for a new one
+//	{"event":"server_back"}                        it answers again at the same link
 //	{"event":"server_restarted", ...as link}      a new server (token, port or socket): the new link
 //	{"event":"closed","error":"..."}              nbtunnel ends (error absent after Ctrl-C)
 //

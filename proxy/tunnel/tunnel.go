@@ -72,6 +72,9 @@ const (
 	// EventServerGone: the server stopped answering and none was found
 	// to take its place; Err says why.
 	EventServerGone EventKind = "server_gone"
+	// EventServerBack: after EventServerGone, a server answers again at
+	// the same link (a new link is reported through OnLink instead).
+	EventServerBack EventKind = "server_back"
 )
 
 // Event is one change reported to Tunnel.OnEvent.
@@ -255,6 +258,9 @@ func (t *Tunnel) watch(ctx context.Context, c *sshclient.Client, s *jupyter.Serv
 			_, err := jupyter.ProbeUsable(pctx, dial, *s)
 			cancel()
 			if err == nil {
+				if gone {
+					t.event(EventServerBack, nil)
+				}
 				gone = false
 				continue
 			}
@@ -300,10 +306,13 @@ func (t *Tunnel) watch(ctx context.Context, c *sshclient.Client, s *jupyter.Serv
 			if wasGone {
 				network, addr := s.Target()
 				t.fwd.SetTarget(c, network, addr)
+				t.event(EventServerBack, nil)
 			}
 			continue
 		}
-		t.switchTo(c, s, ns, others)
+		if !t.switchTo(c, s, ns, others) && wasGone {
+			t.event(EventServerBack, nil)
+		}
 	}
 }
 
@@ -318,8 +327,9 @@ func sameServer(s jupyter.Server, live []jupyter.Server) bool {
 	return false
 }
 
-// switchTo points the forward at ns and reports a changed link.
-func (t *Tunnel) switchTo(c *sshclient.Client, s *jupyter.Server, ns jupyter.Server, others []jupyter.Server) {
+// switchTo points the forward at ns and reports a changed link (and
+// whether it changed).
+func (t *Tunnel) switchTo(c *sshclient.Client, s *jupyter.Server, ns jupyter.Server, others []jupyter.Server) bool {
 	network, addr := ns.Target()
 	t.fwd.SetTarget(c, network, addr)
 	oldLink, newLink := s.Link(t.fwd.Port()), ns.Link(t.fwd.Port())
@@ -327,6 +337,7 @@ func (t *Tunnel) switchTo(c *sshclient.Client, s *jupyter.Server, ns jupyter.Ser
 	if oldLink != newLink && t.OnLink != nil {
 		t.OnLink(newLink, ns, others)
 	}
+	return oldLink != newLink
 }
 
 // refresh re-discovers after a reconnect and points the forward anew. It

@@ -133,7 +133,13 @@ type fakeJupyter struct {
 
 func startFakeJupyter(t *testing.T, r *remote, token string) *fakeJupyter {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	return startFakeJupyterAt(t, r, token, "127.0.0.1:0")
+}
+
+// startFakeJupyterAt is startFakeJupyter listening on addr.
+func startFakeJupyterAt(t *testing.T, r *remote, token, addr string) *fakeJupyter {
+	t.Helper()
+	ln, err := net.Listen("tcp4", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,6 +476,26 @@ func TestTunnelServerGoneOnce(t *testing.T) {
 	}
 	j2 := startFakeJupyter(t, r, "tok-back")
 	mustAnswer(t, tr.link(), j2.Token)
+}
+
+// A server that comes back at the same link (same port and token) is
+// reported to OnEvent as server_back, and no new link is made.
+func TestTunnelServerBackSameLink(t *testing.T) {
+	leakCheck(t)
+	r := newRemote(t, nil)
+	j := startFakeJupyter(t, r, "tok-same")
+	tr, link := runTunnel(t, r, nil)
+	mustAnswer(t, link, j.Token)
+	j.stop()
+	waitFor(t, "the gone event", func() bool { return tr.log.count("event server_gone: ") > 0 })
+	j2 := startFakeJupyterAt(t, r, "tok-same", fmt.Sprintf("127.0.0.1:%d", j.Port))
+	waitFor(t, "the back event", func() bool { return tr.log.count("event server_back: <nil>") > 0 })
+	mustAnswer(t, link, j2.Token)
+	select {
+	case l := <-tr.links:
+		t.Errorf("OnLink called with %q for a server back at the same link", l)
+	default:
+	}
 }
 
 // Without Reconnect, Run ends with the connection.
