@@ -12,7 +12,7 @@ import (
 //
 //	{"event":"link","time":...,"host":"gpu","url":"http://127.0.0.1:8890/?token=...","local_port":8890,
 //	 "remote":"tcp:127.0.0.1:8888","pid":1234,"kind":"notebook","root_dir":"/home/me"}
-//	{"event":"connection_lost","error":"..."}      the SSH connection ended; reconnecting
+//	{"event":"reconnecting","error":"..."}         the SSH connection ended (why); reconnecting
 //	{"event":"reconnect_failed","error":"..."}     an attempt failed (said once per distinct error)
 //	{"event":"reconnected"}
 //	{"event":"server_gone","error":"..."}          the server stopped answering; watching for a new one
@@ -58,6 +58,9 @@ func (w *eventWriter) link(link string, s jupyter.Server) {
 
 func (w *eventWriter) tunnel(ev tunnel.Event) {
 	o := openEvent{Event: string(ev.Kind)}
+	if ev.Kind == tunnel.EventConnectionLost {
+		o.Event = "reconnecting" // the connection ended; nbtunnel reconnects
+	}
 	if ev.Err != nil {
 		o.Error = ev.Err.Error()
 	}
