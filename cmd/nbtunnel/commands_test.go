@@ -43,3 +43,22 @@ func TestCommandTableHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestHookBinary(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"Host h", `    ProxyCommand "/opt/my bin/nbtunnel" proxy %n %p`}, "/opt/my bin/nbtunnel"},
+		{[]string{"Host h", "    ProxyCommand=/usr/bin/nbtunnel proxy %n %p"}, "/usr/bin/nbtunnel"},
+		{[]string{"Host h", "    LocalCommand '/x/nbtunnel' attach %n"}, "/x/nbtunnel"},
+		{[]string{"Host h", "    ProxyCommand exec /y/nbtunnel proxy %n %p"}, "/y/nbtunnel"},
+		{[]string{"Host h", "    ProxyCommand = "}, ""},
+		{[]string{"Host h", `    ProxyCommand "unterminated`}, `"unterminated`},
+		{nil, ""},
+	} {
+		if got := hookBinary(tc.lines); got != tc.want {
+			t.Errorf("hookBinary(%q) = %q, want %q", tc.lines, got, tc.want)
+		}
+	}
+}

@@ -543,28 +543,29 @@ func (e *env) doctorHook(r *doctorReport, alias string, hf *hostFlags) {
 // LocalCommand line (quoted or not).
 func hookBinary(lines []string) string {
 	for _, l := range lines {
-		f := strings.Fields(strings.TrimSpace(l))
-		if len(f) < 2 {
+		l = strings.TrimSpace(l)
+		end := strings.IndexAny(l, " \t=")
+		if end < 0 {
 			continue
 		}
-		switch strings.ToLower(f[0]) {
+		switch strings.ToLower(l[:end]) {
 		case "proxycommand", "localcommand":
 		default:
 			continue
 		}
-		rest := strings.TrimSpace(strings.TrimSpace(l)[len(f[0]):])
-		rest = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(rest, "=")), "exec ")
-		if strings.HasPrefix(rest, `"`) {
-			if end := strings.IndexByte(rest[1:], '"'); end >= 0 {
-				return rest[1 : end+1]
+		rest := strings.TrimSpace(l[end:])
+		rest = strings.TrimSpace(strings.TrimPrefix(rest, "="))
+		rest = strings.TrimPrefix(rest, "exec ")
+		for _, q := range []string{`"`, `'`} {
+			if strings.HasPrefix(rest, q) {
+				if end := strings.Index(rest[1:], q); end >= 0 {
+					return rest[1 : end+1]
+				}
 			}
 		}
-		if strings.HasPrefix(rest, `'`) {
-			if end := strings.IndexByte(rest[1:], '\''); end >= 0 {
-				return rest[1 : end+1]
-			}
+		if words := strings.Fields(rest); len(words) > 0 {
+			return words[0]
 		}
-		return strings.Fields(rest)[0]
 	}
 	return ""
 }
