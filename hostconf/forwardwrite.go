@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/nbtunnel/nbtunnel/hostconf/sshconfig"
 )
 
 // ForwardBlockKey is the key of the block WriteLocalForward keeps for
@@ -178,12 +180,8 @@ func LocalForwardPorts(name string, data []byte, alias string) ([]int, error) {
 	}
 	var ports []int
 	for _, l := range lines {
-		key, rest := splitKeyword(l)
-		if !strings.EqualFold(key, "LocalForward") {
-			continue
-		}
-		args, err := splitArgs(rest)
-		if err != nil || len(args) == 0 {
+		key, args, ok := sshconfig.SplitLine(l)
+		if !ok || key != "localforward" {
 			continue
 		}
 		listen, err := parseForwardSide(args[0], true)

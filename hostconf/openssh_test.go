@@ -203,6 +203,12 @@ func TestResolveTable(t *testing.T) {
 				t.Errorf("got %q %d %q", h.User, h.Port, h.HostName)
 			}
 		}},
+		{"exec.conf", "exe", func(t *testing.T, h *hostconf.Host) {
+			// Match exec runs the command itself, as ssh does.
+			if h.User != "from-exec" {
+				t.Errorf("got user %q, want from-exec (Match exec \"true\")", h.User)
+			}
+		}},
 		{"include.conf", "inc-c", func(t *testing.T, h *hostconf.Host) {
 			if h.User != "c-include" || h.Port != 4444 {
 				t.Errorf("got %q %d, want c-include 4444", h.User, h.Port)
@@ -240,7 +246,8 @@ func TestResolveErrors(t *testing.T) {
 	}{
 		{"bad port", write("badport.conf", "Host x\n\n  Port abc\n"), "x", []string{"badport.conf line 3", "Port"}, false},
 		{"include loop", filepath.Join(dir, "loop.conf"), "x", []string{"loop.conf", "Include loop"}, false},
-		{"match exec without ssh", filepath.Join(dir, "exec.conf"), "exe", []string{"exec.conf line 4", "Match exec", "ssh -G"}, true},
+		{"keyword newer than OpenSSH 9.2, without ssh", write("newkw.conf", "Host x\n  ChannelTimeout session=5m\n"), "x", []string{"newkw.conf line 2", "ChannelTimeout", "ssh -G"}, true},
+		{"Match criterion newer than OpenSSH 9.2, without ssh", write("newmatch.conf", "Match tagged x\n  User y\n"), "x", []string{"newmatch.conf line 1", "Match tagged", "ssh -G"}, true},
 		{"bad token", write("badtok.conf", "Host x\n IdentityFile ~/%z\n"), "x", []string{"badtok.conf line 2", "%z"}, false},
 		{"bad strict", write("badstrict.conf", "Host x\n StrictHostKeyChecking maybe\n"), "x", []string{"badstrict.conf line 2", "maybe"}, false},
 		{"jump loop", write("jumploop.conf", "Host a\n ProxyJump b\nHost b\n ProxyJump a\n"), "a", []string{"jumploop.conf line", "ProxyJump"}, false},
