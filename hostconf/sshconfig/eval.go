@@ -22,8 +22,8 @@ type Options struct {
 	// /etc/ssh/ssh_config; SystemDir (default /etc/ssh) anchors the
 	// relative Includes of system files.
 	UserConfig, SystemConfig, SystemDir string
-	// Home is the user's home directory (~, %d, relative Includes).
-	// Required.
+	// Home is the user's home directory (~, %d, relative Includes, the
+	// default UserConfig); without it, ~ cannot be expanded.
 	Home string
 	// LocalUser is the local login name (%u, Match localuser, the default
 	// User); UID is %i ("" means the process's uid).
@@ -172,13 +172,10 @@ type evaluator struct {
 // OpenSSH refuses) or *UnsupportedError (a line only OpenSSH itself can
 // evaluate).
 func Evaluate(ctx context.Context, host string, o Options) (*Config, error) {
-	if o.Home == "" {
-		return nil, errors.New("evaluating ssh config: no home directory")
-	}
 	if o.Getenv == nil {
 		o.Getenv = func(string) string { return "" }
 	}
-	if o.UserConfig == "" {
+	if o.UserConfig == "" && o.Home != "" {
 		o.UserConfig = filepath.Join(o.Home, ".ssh", "config")
 	}
 	if o.SystemConfig == "" {
