@@ -366,12 +366,12 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 		h.Port = port
 	}
 	if s, ok := set.get("hostkeyalias"); ok {
-		h.HostKeyAlias = first(s)
+		h.HostKeyAlias = strings.ToLower(first(s)) // as ssh lower-cases it
 	}
 	localHost, _ := os.Hostname()
 	t := sshconfig.Tokens{
 		Home: o.Home, HostName: h.HostName, Port: port, RemoteUser: h.User, LocalUser: o.LocalUser,
-		Original: alias, LocalHost: localHost, UID: strconv.Itoa(os.Getuid()), HostKeyAlias: strings.ToLower(h.HostKeyAlias),
+		Original: alias, LocalHost: localHost, UID: strconv.Itoa(os.Getuid()), HostKeyAlias: h.HostKeyAlias,
 	}
 	if s, ok := set.get("proxyjump"); ok && !strings.EqualFold(s.text, "none") {
 		t.ProxyJump = s.text

@@ -38,6 +38,13 @@ func (u *ui) link(s string) {
 	fmt.Fprintln(u.out, printable(s))
 }
 
+// text prints lines of plain output (nbtunnel config) on stdout.
+func (u *ui) text(s string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	fmt.Fprintln(u.out, printable(s))
+}
+
 // status is progress: shown with -v only.
 func (u *ui) status(format string, args ...any) {
 	if !u.verbose {
@@ -130,6 +137,7 @@ func hintsFor(host, source string, err error) []string {
 	var hk *hostconf.HostKeyError
 	var auth *proxy.AuthError
 	var op *net.OpError
+	var cfgErr *hostconf.ConfigError
 	switch {
 	case errors.As(err, &hk):
 		putty := strings.HasPrefix(source, "PuTTY")
@@ -157,6 +165,12 @@ func hintsFor(host, source string, err error) []string {
 		}
 	case errors.Is(err, proxy.ErrNoMaster):
 		hints = append(hints, fmt.Sprintf("start the master first (ssh %s), or use 'nbtunnel open %s'", host, host))
+	case errors.As(err, &cfgErr):
+		if cfgErr.Line > 0 {
+			hints = append(hints, fmt.Sprintf("fix %s line %d; 'ssh -G %s' shows how OpenSSH itself reads it", cfgErr.File, cfgErr.Line, host))
+		} else {
+			hints = append(hints, fmt.Sprintf("fix %s; 'ssh -G %s' shows how OpenSSH itself reads it", cfgErr.File, host))
+		}
 	case strings.HasPrefix(err.Error(), "reading "):
 		hints = append(hints, fmt.Sprintf("fix the file named above; 'ssh -G %s' shows how OpenSSH itself reads it", host))
 	case errors.As(err, &op):
