@@ -99,7 +99,7 @@ func WriteConfig(w io.Writer, h *Host) error {
 		p("proxycommand", h.ProxyCommand)
 	}
 	if h.jumpSpec != "" {
-		p("proxyjump", h.jumpSpec)
+		p("proxyjump", jumpForG(h.jumpSpec))
 	}
 	return b.Flush()
 }
@@ -119,4 +119,17 @@ func forwardSide(s string) string {
 		return s
 	}
 	return "[" + host + "]:" + port
+}
+
+// jumpForG prints a ProxyJump value as ssh -G does: the hops before the
+// last as written, the last one without its ssh:// scheme.
+func jumpForG(spec string) string {
+	head, last := "", spec
+	if i := strings.LastIndexByte(spec, ','); i >= 0 {
+		head, last = spec[:i+1], spec[i+1:]
+	}
+	if rest, ok := strings.CutPrefix(last, "ssh://"); ok {
+		last = strings.TrimSuffix(rest, "/")
+	}
+	return head + last
 }
