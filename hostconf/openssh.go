@@ -76,6 +76,11 @@ const maxJumpDepth = 8
 // either.
 var ErrUnsupportedConfig = sshconfig.ErrUnsupported
 
+// ErrJumpLoop marks a ProxyJump chain that leads back into itself (or
+// deeper than nbtunnel follows). Resolve refuses it when it reads the
+// config; ssh refuses it only when it connects (ssh -G prints it).
+var ErrJumpLoop = errors.New("ProxyJump loop")
+
 // ConfigError is a problem in a config file, with its File and Line.
 type ConfigError = sshconfig.Error
 
@@ -449,7 +454,7 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 	}
 	if s, ok := set.get("proxyjump"); ok && !strings.EqualFold(s.text, "none") {
 		if depth >= maxJumpDepth {
-			return nil, bad(s, "ProxyJump", fmt.Errorf("jump chain deeper than %d hops (a loop?)", maxJumpDepth))
+			return nil, bad(s, "ProxyJump", fmt.Errorf("%w: jump chain deeper than %d hops", ErrJumpLoop, maxJumpDepth))
 		}
 		h.jumpSpec = s.text
 		hops, err := sshconfig.ParseJump(s.text)

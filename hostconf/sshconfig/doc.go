@@ -79,6 +79,9 @@
 //     ProxyJump, ...) and the argument count of every keyword; a bad value
 //     of another keyword (Compression maybe, a malformed forward spec) is
 //     accepted where ssh refuses the file.
+//   - "ProxyJump none # comment" means no jump; ssh 9.2 compares the
+//     text with its comment to "none" and so jumps through a host named
+//     "none".
 //   - A variable set to the empty string counts as unset in ${VAR}
 //     (Options.Getenv cannot tell them apart); ssh expands it to "".
 //   - Errors stop at the first bad line; ssh reports every bad line of
@@ -91,8 +94,10 @@
 //
 // Package hostconf adds its own (documented there and in nbtunnel config):
 // it refuses -F naming a directory (ssh reads it as empty), reads
-// ServerAliveCountMax 0 as 3 (nbtunnel always keeps its link alive), and
-// prints IdentityFile and ProxyCommand expanded.
+// ServerAliveCountMax 0 as 3 (nbtunnel always keeps its link alive),
+// prints IdentityFile and ProxyCommand expanded, and refuses a ProxyJump
+// loop when it reads the config (it resolves every hop; ssh -G prints the
+// loop and ssh refuses it when it connects).
 //
 // The differential test in package hostconf (testdata/sshg) holds these
 // differences to account against the real ssh -G.

@@ -55,6 +55,8 @@ type Value struct {
 	Text string
 	File string
 	Line int
+
+	system bool // from the system file (duplicate IdentityFiles are per kind)
 }
 
 // Arg returns the first argument ("" if none).
@@ -453,11 +455,15 @@ func (ev *evaluator) line(text, file string, n int, f flags, active *bool, depth
 	c := ev.c
 	switch kw.kind {
 	case kindAppend:
-		if *active {
+		// add_identity_file and add_certificate_file skip a file
+		// already added (from a file of the same kind, user or system).
+		val.system = !f.userConf
+		if *active && !c.hasValue(key, func(v Value) bool { return v.Arg() == val.Arg() && v.system == val.system }) {
 			c.vals[key] = append(c.vals[key], val)
 		}
 	case kindForward:
-		if *active {
+		// add_local_forward and add_remote_forward skip an equal forward.
+		if *active && !c.hasValue(key, func(v Value) bool { return forwardKey(v.Args) == forwardKey(val.Args) }) {
 			c.vals[key] = append(c.vals[key], val)
 		}
 	case kindSendEnv:
@@ -506,6 +512,21 @@ func (ev *evaluator) line(text, file string, n int, f flags, active *bool, depth
 }
 
 func (c *Config) has(key string) bool { return len(c.vals[key]) > 0 }
+
+func (c *Config) hasValue(key string, eq func(Value) bool) bool {
+	for _, v := range c.vals[key] {
+		if eq(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardKey compares forwards roughly as forward_equals does: the same
+// sides, brackets aside.
+func forwardKey(args []string) string {
+	return strings.NewReplacer("[", "", "]", "").Replace(strings.Join(args, " "))
+}
 
 func (c *Config) first(key string, v Value, active bool) {
 	if active && !c.has(key) {
