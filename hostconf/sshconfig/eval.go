@@ -769,7 +769,7 @@ func includeLoop(stack []string) error {
 	for i, p := range stack {
 		for j := i + 1; j < len(stack); j++ {
 			if stack[j] == p {
-				return fmt.Errorf("Include loop: %s (OpenSSH allows %d nested Includes)", strings.Join(stack[i:j+1], " -> "), maxDepth)
+				return fmt.Errorf("an Include loop: %s (OpenSSH allows %d nested Includes)", strings.Join(stack[i:j+1], " -> "), maxDepth)
 			}
 		}
 	}
