@@ -592,6 +592,8 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 }
 
 // fileList reads a space-separated list of files ("none" = no file).
+// UserKnownHostsFile takes ~, ${VAR} and %-tokens (ssh -G prints it
+// expanded); GlobalKnownHostsFile only ~, as ssh expands it.
 func fileList(set *settings, key string, def []string, t sshconfig.Tokens, o ResolveOptions, fromG bool) ([]string, error) {
 	s, ok := set.get(key)
 	var args []string
@@ -606,11 +608,16 @@ func fileList(set *settings, key string, def []string, t sshconfig.Tokens, o Res
 	}
 	var out []string
 	for _, a := range args {
-		if fromG {
-			out = append(out, a)
-			continue
+		var p string
+		var err error
+		switch {
+		case key == "globalknownhostsfile":
+			p, err = sshconfig.ExpandTilde(a, o.Home)
+		case fromG:
+			p = a
+		default:
+			p, err = t.ExpandPath(a, o.Getenv)
 		}
-		p, err := t.ExpandPath(a, o.Getenv)
 		if err != nil {
 			return nil, s.err(key, err)
 		}

@@ -509,3 +509,36 @@ func TestResolveDefaultFiles(t *testing.T) {
 		t.Errorf("got identity files %q, want %q", h.IdentityFiles, want)
 	}
 }
+
+// TestResolveSSHGFallback: a line only OpenSSH can evaluate sends Resolve
+// to `ssh -G`, whose output it then expands as ssh would. A script stands
+// in for ssh here (the real one is in TestDifferentialSSHG).
+func TestResolveSSHGFallback(t *testing.T) {
+	dir := t.TempDir()
+	home := t.TempDir()
+	args := filepath.Join(dir, "args")
+	script := filepath.Join(dir, "fake-ssh")
+	text := "#!/bin/sh\necho \"$@\" > " + args + "\ncat <<'OUT'\nhost x\nuser guser\nhostname g.example\nport 2022\n" +
+		"identityfile ~/.ssh/id_%h\nglobalknownhostsfile ~/gkh\nuserknownhostsfile /tmp/ukh\nproxycommand nc %h %p\nOUT\n"
+	if err := os.WriteFile(script, []byte(text), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "config")
+	if err := os.WriteFile(config, []byte("Host x\n  ChannelTimeout session=1m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h, err := hostconf.Resolve(context.Background(), "x", hostconf.ResolveOptions{ConfigFile: config, Home: home, LocalUser: "me", SSHPath: script})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh := h.HostKeys.(*hostconf.KnownHosts)
+	_, global := kh.Files()
+	got := []string{h.User, h.HostName, strconv.Itoa(h.Port), strings.Join(h.IdentityFiles, " "), h.ProxyCommand, strings.Join(global, " ")}
+	want := []string{"guser", "g.example", "2022", filepath.Join(home, ".ssh/id_g.example"), "nc g.example 2022", filepath.Join(home, "gkh")}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if b, _ := os.ReadFile(args); strings.TrimSpace(string(b)) != "-G -F "+config+" -- x" {
+		t.Errorf("ssh ran with %q, want -G -F %s -- x", b, config)
+	}
+}
