@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 	"github.com/nbtunnel/nbtunnel/hostconf/sshconfig"
 )
 
@@ -81,9 +83,6 @@ var ErrUnsupportedConfig = sshconfig.ErrUnsupported
 // config; ssh refuses it only when it connects (ssh -G prints it).
 var ErrJumpLoop = errors.New("ProxyJump loop")
 
-// ConfigError is a problem in a config file, with its File and Line.
-type ConfigError = sshconfig.Error
-
 // Resolve returns the settings OpenSSH would use for `ssh alias`: it reads
 // the config files with package sshconfig (OpenSSH's own rules), expands
 // ~, ${VAR} and the %-tokens each keyword accepts, resolves each ProxyJump
@@ -93,7 +92,7 @@ type ConfigError = sshconfig.Error
 //
 // When the config needs OpenSSH's own evaluation (sshconfig.ErrUnsupported),
 // it takes the settings from `ssh -G` (see ResolveOptions.SSHPath). Errors
-// about a config line are *ConfigError, naming the file and line.
+// about a config file or line are *ConfigError, naming the file and line.
 func Resolve(ctx context.Context, alias string, o ResolveOptions) (*Host, error) {
 	budget := maxResolves
 	return resolve(ctx, alias, o, "", 0, 0, &budget)
@@ -132,6 +131,10 @@ func resolve(ctx context.Context, alias string, o ResolveOptions, cmdUser string
 	if err == nil {
 		set = fromEngine(cfg)
 	}
+	var se *sshconfig.Error
+	if errors.As(err, &se) {
+		err = &ConfigError{File: se.File, Line: se.Line, Err: se.Err}
+	}
 	fromG := false
 	if err != nil {
 		var unsup *sshconfig.UnsupportedError
@@ -168,15 +171,15 @@ func engineOptions(o ResolveOptions) (sshconfig.Options, string, error) {
 	if o.ConfigFile != "" {
 		p, err := sshconfig.ExpandTilde(o.ConfigFile, o.Home)
 		if err != nil {
-			return eo, "", fmt.Errorf("reading %s: %w", o.ConfigFile, err)
+			return eo, "", configErrorf(o.ConfigFile, 0, "%w", err)
 		}
 		fi, err := os.Stat(p)
 		if err != nil {
-			return eo, "", fmt.Errorf("reading %s: %w", p, err)
+			return eo, "", configErrorf(p, 0, "%w", err)
 		}
 		if fi.IsDir() {
 			// ssh reads a directory as an empty file; naming it is kinder.
-			return eo, "", fmt.Errorf("reading %s: is a directory", p)
+			return eo, "", configErrorf(p, 0, "is a directory")
 		}
 		eo.ConfigFile = p
 		return eo, p, nil
@@ -197,7 +200,7 @@ func engineOptions(o ResolveOptions) (sshconfig.Options, string, error) {
 // hookLines names the lines of nbtunnel's own hook blocks, so the
 // settings read are those the user's ssh would use without the hook.
 func hookLines(path string, data []byte) map[int]bool {
-	blocks, err := Blocks(path, data)
+	blocks, err := fileedit.Blocks(path, data)
 	if err != nil {
 		return nil // a damaged block is reported by the commands that edit it
 	}
@@ -236,7 +239,7 @@ func (s setting) where() string {
 }
 
 func (s setting) err(key string, err error) error {
-	return &sshconfig.Error{File: s.file, Line: s.line, Err: fmt.Errorf("%s: %w", key, err)}
+	return configErrorf(s.file, s.line, "%s: %w", key, err)
 }
 
 // settings holds the obtained values per lower-case keyword.
@@ -263,10 +266,6 @@ func (s *settings) get(key string) (setting, bool) {
 	}
 	return v[0], true
 }
-
-// wildcardMatch matches s against a pattern with * and ? (OpenSSH's
-// match_pattern).
-func wildcardMatch(p, s string) bool { return sshconfig.MatchPattern(s, p) }
 
 // sshGTimeout bounds one `ssh -G` run.
 const sshGTimeout = 10 * time.Second
@@ -574,7 +573,7 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 			return nil, bad(s, "HashKnownHosts", err)
 		}
 	}
-	kh, err := NewKnownHosts(userFiles, globalFiles, strict, KnownHostsOptions{
+	kh, err := hostkeys.NewKnownHosts(userFiles, globalFiles, strict, hostkeys.KnownHostsOptions{
 		Ask:               o.Ask,
 		Warn:              o.Warn,
 		HashKnownHosts:    hash,

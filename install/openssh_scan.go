@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 	"github.com/nbtunnel/nbtunnel/hostconf/sshconfig"
 )
 
@@ -33,7 +33,7 @@ func controlPathSource(ctx context.Context, file, alias, home string) string {
 
 // ourLines names the lines of every block nbtunnel wrote in a file.
 func ourLines(path string, data []byte) map[int]bool {
-	blocks, err := hostconf.Blocks(path, data)
+	blocks, err := fileedit.Blocks(path, data)
 	if err != nil {
 		return nil
 	}

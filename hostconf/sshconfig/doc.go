@@ -1,8 +1,9 @@
 // Package sshconfig reads OpenSSH client configuration the way OpenSSH's
 // ssh (9.2, readconf.c and match.c) does, for one destination: it owns the
 // lexing, Include, Host and Match evaluation, first-obtained-value-wins,
-// and the %-token and ${VAR} expansion of ssh_config files. It imports
-// nothing else of this module.
+// and the %-token and ${VAR} expansion of ssh_config files. Of this
+// module it imports only hostconf/pattern, the wildcard matcher it shares
+// with the host-key databases.
 //
 // # What it does as OpenSSH does
 //

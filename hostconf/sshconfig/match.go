@@ -1,66 +1,18 @@
 package sshconfig
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/nbtunnel/nbtunnel/hostconf/pattern"
+)
 
 // MatchPattern reports whether s matches pattern as OpenSSH's
 // match_pattern does: '*' matches any run of bytes (also none), '?'
 // exactly one byte, everything else itself, case-sensitively. There is no
-// escape and no character class.
-//
-// OpenSSH's own matcher backtracks recursively, which is exponential in
-// the number of '*'. This one splits the pattern at its stars and places
-// each piece at its leftmost possible position (which is always correct
-// for '*'-only globs), so it never backtracks: a piece without '?' is
-// found with strings.Index (linear), a piece with '?' by trying each
-// start, bounded by len(s) times the piece's length.
-func MatchPattern(s, pattern string) bool {
-	pieces := strings.Split(pattern, "*")
-	if len(pieces) == 1 {
-		return len(s) == len(pattern) && pieceAt(s, pattern)
-	}
-	first, last := pieces[0], pieces[len(pieces)-1]
-	if len(s) < len(first) || !pieceAt(s, first) {
-		return false
-	}
-	s = s[len(first):]
-	for _, p := range pieces[1 : len(pieces)-1] {
-		if p == "" {
-			continue
-		}
-		i := indexPiece(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return len(s) >= len(last) && pieceAt(s[len(s)-len(last):], last)
-}
-
-// pieceAt reports whether s starts with the star-free piece p.
-func pieceAt(s, p string) bool {
-	if len(s) < len(p) {
-		return false
-	}
-	for i := 0; i < len(p); i++ {
-		if p[i] != '?' && p[i] != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// indexPiece is the leftmost position of the star-free piece p in s.
-func indexPiece(s, p string) int {
-	if !strings.Contains(p, "?") {
-		return strings.Index(s, p)
-	}
-	for i := 0; i+len(p) <= len(s); i++ {
-		if pieceAt(s[i:], p) {
-			return i
-		}
-	}
-	return -1
-}
+// escape and no character class. It is package pattern's matcher (the one
+// known_hosts and PuTTY's host-key cache use too), which never backtracks
+// where OpenSSH's own recursion can take exponential time.
+func MatchPattern(s, p string) bool { return pattern.Match(p, s) }
 
 // maxSubpattern is the length of match_pattern_list's buffer: a longer
 // sub-pattern makes the whole list fail to match.
