@@ -546,8 +546,15 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 		if err != nil {
 			return nil, bad(s, "LocalForward", err)
 		}
+		// Socket paths take %-tokens (${VAR} was expanded as the line was
+		// read, and ~ is not expanded), as ssh does.
 		if strings.Contains(listen, "/") && !fromG {
-			if listen, err = t.ExpandPath(listen, o.Getenv); err != nil {
+			if listen, err = t.Expand(listen, sshconfig.TokensDefault, nil); err != nil {
+				return nil, bad(s, "LocalForward", err)
+			}
+		}
+		if strings.Contains(target, "/") && !fromG {
+			if target, err = t.Expand(target, sshconfig.TokensDefault, nil); err != nil {
 				return nil, bad(s, "LocalForward", err)
 			}
 		}

@@ -452,6 +452,23 @@ func (ev *evaluator) line(text, file string, n int, f flags, active *bool, depth
 	if err := check(key, kw.kind, args, l.keyword); err != nil {
 		return &Error{File: file, Line: n, Err: fmt.Errorf("%s: %w", l.written, err)}
 	}
+	switch {
+	case kw.kind == kindForward:
+		// parse_forward expands ${VAR} in the whole spec as it reads it.
+		exp := make([]string, len(args))
+		for i, a := range args {
+			e, err := dollarExpand(a, ev.o.Getenv)
+			if err != nil {
+				return lineErr(file, n, "%s: bad forwarding specification: %v", l.written, err)
+			}
+			exp[i] = e
+		}
+		args, val.Args = exp, exp
+	case key == "identityagent":
+		if _, err := dollarExpand(args[0], ev.o.Getenv); err != nil {
+			return lineErr(file, n, "%s: invalid environment expansion: %v", l.written, err)
+		}
+	}
 	c := ev.c
 	switch kw.kind {
 	case kindAppend:
@@ -544,7 +561,7 @@ func (ev *evaluator) include(args []string, file string, n int, f flags, active 
 			return lineErr(file, n, "bad include path %s", a)
 		}
 		p := a
-		if !strings.HasPrefix(a, "/") && a[0] != '~' {
+		if !strings.HasPrefix(a, "/") && !filepath.IsAbs(a) && a[0] != '~' {
 			if f.userConf {
 				p = "~/.ssh/" + a
 			} else {

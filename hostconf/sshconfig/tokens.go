@@ -168,3 +168,33 @@ func ExpandTilde(s, home string) (string, error) {
 	}
 	return filepath.Join(u.HomeDir, rest), nil
 }
+
+// dollarExpand replaces ${VAR} only (dollar_expand in misc.c).
+func dollarExpand(s string, getenv func(string) string) (string, error) {
+	if !strings.Contains(s, "${") {
+		return s, nil
+	}
+	// '%' is copied as it is: no token set is given.
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '$' && i+1 < len(s) && s[i+1] == '{' {
+			end := strings.IndexByte(s[i+2:], '}')
+			if end < 0 {
+				return "", fmt.Errorf("environment variable in %q missing closing '}'", s)
+			}
+			name := s[i+2 : i+2+end]
+			if name == "" {
+				return "", fmt.Errorf("zero-length environment variable in %q", s)
+			}
+			v := getenv(name)
+			if v == "" {
+				return "", fmt.Errorf("environment variable %s is not set", name)
+			}
+			b.WriteString(v)
+			i += 2 + end
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String(), nil
+}
