@@ -107,8 +107,15 @@ func check(key string, k kind, args []string, written string) error {
 			}
 		}
 	case intKeys[key]:
-		if _, err := strconv.ParseInt(strings.TrimPrefix(v, "+"), 10, 32); err != nil {
-			return fmt.Errorf("integer value %s", v)
+		// atoi_err: strtonum(0, INT_MAX)
+		n, err := strconv.ParseInt(strings.TrimPrefix(v, "+"), 10, 64)
+		switch {
+		case err != nil && errors.Is(err, strconv.ErrRange), err == nil && n > 1<<31-1:
+			return fmt.Errorf("integer value too large")
+		case err != nil:
+			return fmt.Errorf("integer value invalid")
+		case n < 0:
+			return fmt.Errorf("integer value too small")
 		}
 	case flagKeys[key]:
 		if !oneOf(v, "yes", "no", "true", "false") {

@@ -523,9 +523,26 @@ func (ev *evaluator) line(text, file string, n int, f flags, active *bool, depth
 			c.vals["proxycommand"] = []Value{{Args: []string{"none"}, Text: "none", File: file, Line: n}}
 		}
 	default:
+		if unsetValue(key, args) {
+			// OpenSSH stores a time of "none" as its own "not set
+			// yet", so a later line can still set the value.
+			return nil
+		}
 		c.first(key, val, *active)
 	}
 	return nil
+}
+
+// unsetValue reports a value OpenSSH cannot tell from "not set".
+func unsetValue(key string, args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch {
+	case timeKeys[key]:
+		return args[0] == "none"
+	}
+	return false
 }
 
 func (c *Config) has(key string) bool { return len(c.vals[key]) > 0 }
