@@ -308,5 +308,33 @@ func TestDifferentialSSHG(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d cases, %d host lookups compared with ssh -G", len(cases), checked)
+	// The project's own configs of TestResolveTable, through the same
+	// comparison.
+	own := map[string][]string{
+		"basic.conf":   {"gpu", "gpu-7", "upper", "eq", "x.neg", "negated", "ctl", "ctl2", "other", "bob@upper"},
+		"proxy.conf":   {"target", "bastion", "inner", "uri", "pc", "jfirst", "nojump", "nocmd"},
+		"algs.conf":    {"plus", "minus", "caret", "plain"},
+		"match.conf":   {"alias1", "alias2", "other"},
+		"include.conf": {"inc-a", "inc-b", "inc-c", "inc-d"},
+		"exec.conf":    {"exe"},
+		"agent.conf":   {"env", "braces", "sock"},
+	}
+	env := map[string]string{"SSH_AUTH_SOCK": "/run/agent.sock", "MYAGENT": "/run/my.sock"}
+	dir := testConfigs(t)
+	for file, hosts := range own {
+		for _, host := range hosts {
+			config := filepath.Join(dir, file)
+			gOut, gOK := sshGOut(t, bin, config, host, env)
+			ourOut, err := ours(config, host, home, local, env)
+			label := "testdata/openssh/" + file + " " + host
+			switch {
+			case err != nil || !gOK:
+				t.Errorf("%s: nbtunnel: %v; ssh -G accepts: %v %s", label, err, gOK, strings.TrimSpace(gOut))
+			default:
+				compareOutputs(t, label, ourOut, gOut, home, local, env)
+			}
+			checked++
+		}
+	}
+	t.Logf("%d corpus cases and %d files of testdata/openssh: %d host lookups compared with ssh -G", len(cases), len(own), checked)
 }
