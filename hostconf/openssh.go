@@ -43,6 +43,9 @@ type ResolveOptions struct {
 	// Warn receives non-fatal problems (skipped known_hosts lines, ...);
 	// nil drops them.
 	Warn func(msg string)
+	// MatchExec, if set, runs a Match exec command instead of the user's
+	// shell (tests, fuzzing); nil runs it as ssh does.
+	MatchExec func(ctx context.Context, command string) (bool, error)
 	// SkipHooks reads the configs as if nbtunnel's own hook blocks were
 	// not there: nbtunnel running as a host's ProxyCommand takes the route
 	// (direct, ProxyJump) the user's ssh would take without the hook.
@@ -164,6 +167,7 @@ func engineOptions(o ResolveOptions) (sshconfig.Options, string, error) {
 		Getenv:       o.Getenv,
 		SystemConfig: o.systemConfig,
 		SystemDir:    o.etcSSH,
+		Exec:         o.MatchExec,
 	}
 	if o.SkipHooks {
 		eo.SkipLines = hookLines
