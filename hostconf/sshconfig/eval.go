@@ -41,8 +41,9 @@ type Options struct {
 	// number, from 1): nbtunnel reads configs without its own hook blocks.
 	SkipLines func(path string, data []byte) map[int]bool
 	// Exec runs a Match exec command and reports whether it exited 0.
-	// nil runs it as OpenSSH does: with $SHELL (or /bin/sh) -c, stdin,
-	// stdout and stderr closed... to /dev/null.
+	// nil runs it as OpenSSH does, with $SHELL (or /bin/sh) -c, but with
+	// stdin, stdout and stderr on /dev/null. Evaluate waits for it (ctx
+	// ends it).
 	Exec func(ctx context.Context, command string) (bool, error)
 }
 
@@ -75,7 +76,8 @@ func (v Value) Where() string {
 	return fmt.Sprintf("%s line %d", v.File, v.Line)
 }
 
-// Config is the result of evaluating the config files for one host.
+// Config is the result of evaluating the config files for one host. It
+// does not change after Evaluate returns: concurrent reads are safe.
 type Config struct {
 	// Host is the host as given (%n).
 	Host string
@@ -90,7 +92,6 @@ type Config struct {
 	FinalPass bool
 
 	vals  map[string][]Value
-	cmd   map[string]bool // obtained from the command line
 	o     Options
 	local string
 	uid   string
@@ -144,9 +145,6 @@ func (c *Config) Tokens() Tokens {
 	return t
 }
 
-// Getenv is the environment Evaluate used (never nil).
-func (c *Config) Getenv(name string) string { return c.o.Getenv(name) }
-
 // maxDepth is READCONF_MAX_DEPTH.
 const maxDepth = 16
 
@@ -192,7 +190,7 @@ func Evaluate(ctx context.Context, host string, o Options) (*Config, error) {
 	if host == "" {
 		return nil, errors.New("evaluating ssh config: empty host name")
 	}
-	c := &Config{Host: host, vals: map[string][]Value{}, cmd: map[string]bool{}, o: o}
+	c := &Config{Host: host, vals: map[string][]Value{}, o: o}
 	c.local = o.LocalHost
 	if c.local == "" {
 		c.local, _ = os.Hostname()
@@ -203,12 +201,10 @@ func Evaluate(ctx context.Context, host string, o Options) (*Config, error) {
 	}
 	if o.User != "" {
 		c.vals["user"] = []Value{{Args: []string{o.User}, Text: o.User}}
-		c.cmd["user"] = true
 	}
 	if o.Port != 0 {
 		p := strconv.Itoa(o.Port)
 		c.vals["port"] = []Value{{Args: []string{p}, Text: p}}
-		c.cmd["port"] = true
 	}
 	ev := &evaluator{ctx: ctx, c: c, o: o, host: host}
 	if err := ev.pass(false); err != nil {
