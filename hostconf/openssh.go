@@ -308,11 +308,13 @@ func sshG(ctx context.Context, alias, cmdUser string, cmdPort int, o ResolveOpti
 	cmd.Stdin = nil
 	out, err := cmd.Output()
 	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg != "" {
-			return nil, fmt.Errorf("running %s -G %s (for %s): %w: %s", bin, alias, why, err, msg)
+		// ssh refuses the config too: the line is the problem.
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(stderr.String(), "\r", "")), " ")
+		if msg == "" {
+			msg = err.Error()
 		}
-		return nil, fmt.Errorf("running %s -G %s (for %s): %w", bin, alias, why, err)
+		return nil, &ConfigError{File: why.File, Line: why.Line,
+			Err: fmt.Errorf("%s is not supported, and %s -G refuses it too: %s", why.What, bin, msg)}
 	}
 	return parseSSHG(out, bin+" -G "+alias), nil
 }

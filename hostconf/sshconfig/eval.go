@@ -402,7 +402,7 @@ func (ev *evaluator) line(text, file string, n int, f flags, active *bool, depth
 		if ign, ok := ev.c.Get("ignoreunknown"); ok && MatchPatternList(l.keyword, ign.Arg(), true) == 1 {
 			return nil
 		}
-		return &UnsupportedError{File: file, Line: n, What: fmt.Sprintf("keyword %q (a bad configuration option for OpenSSH 9.2)", l.written)}
+		return &UnsupportedError{File: file, Line: n, What: fmt.Sprintf("keyword %q (unknown to OpenSSH 9.2; an earlier \"IgnoreUnknown %s\" makes ssh skip it)", l.written, l.written)}
 	}
 	if prob == lineInvalidQuotes {
 		return lineErr(file, n, "%s: invalid quotes (unterminated quote)", l.written)
