@@ -71,12 +71,11 @@ func check(key string, k kind, args []string, written string) error {
 		if len(args) == 0 {
 			return errors.New("missing argument")
 		}
-		for i, a := range args {
+		for _, a := range args {
 			if a == "" && key != "setenv" {
 				return fmt.Errorf("keyword %s empty argument", written)
 			}
 			if strings.EqualFold(a, "none") && len(args) > 1 && (key == "globalknownhostsfile" || key == "userknownhostsfile") {
-				_ = i
 				return fmt.Errorf("keyword %s \"none\" argument must appear alone", written)
 			}
 			if key == "setenv" && !strings.Contains(a, "=") {
