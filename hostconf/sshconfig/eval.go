@@ -573,17 +573,7 @@ func (ev *evaluator) include(args []string, file string, n int, f flags, active 
 		if a[0] == '~' && !f.userConf {
 			return lineErr(file, n, "bad include path %s", a)
 		}
-		p := a
-		if !strings.HasPrefix(a, "/") && !filepath.IsAbs(a) && a[0] != '~' {
-			if f.userConf {
-				p = "~/.ssh/" + a
-			} else {
-				p = ev.o.SystemDir + "/" + a
-			}
-		}
-		if e, err := ExpandTilde(p, ev.o.Home); err == nil {
-			p = e // glob(3)'s GLOB_TILDE leaves an unknown ~user as it is
-		}
+		p := includePattern(a, f.userConf, ev.o.Home, ev.o.SystemDir)
 		names, err := glob(p)
 		if err != nil {
 			return lineErr(file, n, "glob failed for %s: %v", p, err)
@@ -600,6 +590,66 @@ func (ev *evaluator) include(args []string, file string, n int, f flags, active 
 		}
 	}
 	return nil
+}
+
+// includePattern anchors an Include argument as readconf.c does: relative
+// to ~/.ssh in a user file, to systemDir in the system file; then ~ is
+// expanded as glob(3)'s GLOB_TILDE does (an unknown ~user stays).
+func includePattern(a string, userConf bool, home, systemDir string) string {
+	p := a
+	if !strings.HasPrefix(a, "/") && !filepath.IsAbs(a) && a[0] != '~' {
+		if userConf {
+			p = "~/.ssh/" + a
+		} else {
+			p = systemDir + "/" + a
+		}
+	}
+	if e, err := ExpandTilde(p, home); err == nil {
+		p = e
+	}
+	return p
+}
+
+// Scan calls fn for each line of a user config file (path, its content
+// data) and of every file its Include lines name, whatever its Host and
+// Match lines say, in the order ssh reads them, Includes nested up to
+// OpenSSH's limit. Options.Home and SkipLines apply; blank, comment and
+// malformed lines and files that cannot be read are left out. It is for
+// questions about a config as a whole ("which local ports do its
+// LocalForwards use?"), not for what applies to one host.
+func Scan(path string, data []byte, o Options, fn func(file string, line int, keyword string, args []string)) {
+	scan(path, data, o, fn, 0)
+}
+
+func scan(path string, data []byte, o Options, fn func(file string, line int, keyword string, args []string), depth int) {
+	var skip map[int]bool
+	if o.SkipLines != nil {
+		skip = o.SkipLines(path, data)
+	}
+	for n, l := range strings.Split(string(data), "\n") {
+		if skip[n+1] {
+			continue
+		}
+		kw, args, ok := SplitLine(l)
+		if !ok {
+			continue
+		}
+		fn(path, n+1, kw, args)
+		if kw != "include" || depth >= maxDepth {
+			continue
+		}
+		for _, a := range args {
+			if a == "" {
+				continue
+			}
+			names, _ := glob(includePattern(a, true, o.Home, o.SystemDir))
+			for _, name := range names {
+				if sub, err := os.ReadFile(name); err == nil {
+					scan(name, sub, o, fn, depth+1)
+				}
+			}
+		}
+	}
 }
 
 // match evaluates a Match line's criteria (match_cfg_line). It returns
