@@ -39,8 +39,12 @@
 //     included from a block that does not apply are read but never
 //     apply), nesting limited to 16, and OpenSSH's owner and permission
 //     check on included files and ~/.ssh/config.
-//   - Values: the first obtained wins; IdentityFile, CertificateFile,
-//     LocalForward, RemoteForward and DynamicForward add up; SendEnv adds
+//   - Values: the first obtained wins (a time of "none" counts as not
+//     obtained, as in readconf.c); IdentityFile, CertificateFile,
+//     LocalForward, RemoteForward and DynamicForward add up, an entry
+//     already there skipped; ${VAR} in a forward is expanded as the line is
+//     read, and an unset one refused even where the block does not apply
+//     (so is IdentityAgent's); SendEnv adds
 //     names and removes them with "-pattern"; list keywords
 //     (UserKnownHostsFile, GlobalKnownHostsFile, SetEnv, CanonicalDomains,
 //     ...) are taken whole from their first line; a ProxyJump other than
