@@ -73,6 +73,38 @@ func copyHalf(dst io.Writer, src io.Reader, count *atomic.Int64) (int64, error) 
 	}
 }
 
+// relayCopy copies src to dst like copyHalf, through splice(2) where the kernel can move the bytes
+// itself (see spliceCopy) and through copyHalf's buffers where it cannot.
+func relayCopy(dst io.Writer, src io.Reader) (int64, error) {
+	n, ok, err := spliceCopy(dst, src)
+	if ok {
+		return n, err
+	}
+	m, err := copyHalf(dst, src, nil)
+	return n + m, err
+}
+
+// sides is a stream whose reads and writes go to two different descriptors, as a ProxyCommand's stdout
+// and stdin pipes: spliceCopy moves bytes between those.
+type sides interface {
+	readSide() any
+	writeSide() any
+}
+
+func readSide(x any) any {
+	if s, ok := x.(sides); ok {
+		return s.readSide()
+	}
+	return x
+}
+
+func writeSide(x any) any {
+	if s, ok := x.(sides); ok {
+		return s.writeSide()
+	}
+	return x
+}
+
 // closeWriter is a stream that can signal end of data while it keeps reading: *net.TCPConn,
 // *net.UnixConn and the net.Conn of an SSH channel (ssh.Channel.CloseWrite sends SSH_MSG_CHANNEL_EOF).
 type closeWriter interface {

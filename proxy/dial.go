@@ -839,22 +839,32 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 // commandConn runs command through /bin/sh as OpenSSH runs a ProxyCommand
-// and presents its stdin and stdout as a net.Conn.
+// and presents its stdin and stdout as a net.Conn. Its ends of the two
+// pipes are *os.File values Go's poller watches, so Relay can splice
+// between them and the user's ssh.
 func commandConn(command string, stderr io.Writer) (net.Conn, error) {
 	cmd := exec.Command("/bin/sh", "-c", "exec "+command)
 	if stderr == nil {
 		stderr = io.Discard
 	}
 	cmd.Stderr = stderr
-	w, err := cmd.StdinPipe()
+	stdinR, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	r, err := cmd.StdoutPipe()
+	r, stdoutW, err := os.Pipe()
 	if err != nil {
+		stdinR.Close()
+		w.Close()
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdin, cmd.Stdout = stdinR, stdoutW
+	err = cmd.Start()
+	stdinR.Close()
+	stdoutW.Close()
+	if err != nil {
+		r.Close()
+		w.Close()
 		return nil, err
 	}
 	return &cmdConn{cmd: cmd, r: r, w: w}, nil
@@ -862,10 +872,13 @@ func commandConn(command string, stderr io.Writer) (net.Conn, error) {
 
 type cmdConn struct {
 	cmd  *exec.Cmd
-	r    io.ReadCloser
-	w    io.WriteCloser
+	r    *os.File // the command's stdout
+	w    *os.File // the command's stdin
 	once sync.Once
 }
+
+func (c *cmdConn) readSide() any  { return c.r }
+func (c *cmdConn) writeSide() any { return c.w }
 
 func (c *cmdConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
 func (c *cmdConn) Write(p []byte) (int, error) { return c.w.Write(p) }

@@ -70,7 +70,8 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 		defer close(tunnelDone)
 		e.sideTunnel(tunnelCtx, alias, h, *sel, opts, term, via)
 	}()
-	relayErr := proxy.Relay(ctx, e.stdin, e.ui.out, transport)
+	stdin, stdout := relayStdio(e.stdin, e.ui.out)
+	relayErr := proxy.Relay(ctx, stdin, stdout, transport)
 	stopTunnel()
 	select {
 	case <-tunnelDone:
