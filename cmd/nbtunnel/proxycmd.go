@@ -17,9 +17,11 @@ import (
 )
 
 // cmdProxy is nbtunnel as the user's ProxyCommand: stdin and stdout carry
-// the user's SSH stream, relayed at once like `ssh -W`; meanwhile a control
-// connection of our own finds Jupyter, forwards a local port for as long as
-// the ssh session lasts, and shows the link on the user's terminal. Nothing
+// the user's SSH stream, relayed at once like `ssh -W`; meanwhile, for an
+// interactive session, a control connection of our own finds Jupyter,
+// forwards a local port for as long as the ssh session lasts, and shows the
+// link on the user's terminal. Which sessions count as interactive: see
+// parentSession and sideDelay (README, "Which sessions show the link"). Nothing
 // but relay bytes ever goes to stdout, and a failure of the Jupyter part
 // never disturbs the session.
 func cmdProxy(ctx context.Context, e *env, args []string) int {
@@ -66,8 +68,20 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	if len(closers) > 0 {
 		via, _ = closers[len(closers)-1].(*proxy.Client)
 	}
+	kind := parentSession()
 	go func() {
 		defer close(tunnelDone)
+		switch kind {
+		case sessionBatch:
+			e.ui.status("not looking for Jupyter for %s: the ssh command line is no interactive session", alias)
+			return
+		case sessionUnknown:
+			select {
+			case <-time.After(sideDelay):
+			case <-tunnelCtx.Done():
+				return
+			}
+		}
 		e.sideTunnel(tunnelCtx, alias, h, *sel, opts, term, via)
 	}()
 	stdin, stdout := relayStdio(e.stdin, e.ui.out)
@@ -86,6 +100,12 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	}
 	return 0
 }
+
+// sideDelay is how long proxy mode waits before it looks for Jupyter when
+// it cannot read the client's command line (plink, PuTTY, no /proc): a
+// session that ends sooner (a command, a copy) never makes a second login
+// or prints a link, and an interactive one is still at its prompt.
+const sideDelay = 700 * time.Millisecond
 
 // dropOwnHook forgets a ProxyCommand that is our own hook: we are that
 // command, and the host's real route (direct or ProxyJump) is what we take.
