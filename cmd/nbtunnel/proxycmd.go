@@ -176,10 +176,52 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 			return
 		}
 		if errors.As(err, &auth) {
-			termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: ssh-add your key, or 'nbtunnel install --local-command %s')", alias, alias)
+			if masterComing(h) {
+				// The user's ssh becomes the ControlMaster once its own login
+				// (2FA, a password) is done: ride it, with no login of ours.
+				// As the LocalCommand hook does, hold no mux session between
+				// connections: the master is our own ssh, which must exit
+				// at logout.
+				if waitMaster(ctx, h) == nil {
+					if err := e.attachTunnel(ctx, alias, h, sel); err != nil && ctx.Err() == nil {
+						termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
+					}
+				}
+				return
+			}
+			termLine(term, "nbtunnel: no Jupyter link for %s: the host wants more than a key (a password or a one-time code), and nbtunnel never asks inside your ssh (hint: 'nbtunnel install --local-command %s' rides your ssh's own login; or ssh-add a key the host accepts alone)", alias, alias)
 			return
 		}
 		termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
+	}
+}
+
+// masterComing reports whether the user's ssh will offer a ControlMaster
+// for h once it has logged in (ControlMaster yes or auto, a ControlPath).
+func masterComing(h *hostconf.Host) bool {
+	if h.ControlPath == "" || h.ControlPath == "none" {
+		return false
+	}
+	switch strings.ToLower(h.ControlMaster) {
+	case "yes", "auto", "ask", "autoask":
+		return true
+	}
+	return false
+}
+
+// waitMaster waits until h's ControlMaster socket exists or ctx ends.
+func waitMaster(ctx context.Context, h *hostconf.Host) error {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if _, err := os.Stat(h.ControlPath); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
 }
 
