@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 )
@@ -84,23 +85,24 @@ func relayCopy(dst io.Writer, src io.Reader) (int64, error) {
 	return n + m, err
 }
 
-// sides is a stream whose reads and writes go to two different descriptors, as a ProxyCommand's stdout
-// and stdin pipes: spliceCopy moves bytes between those.
-type sides interface {
-	readSide() any
-	writeSide() any
+// pipes is a stream whose reads and writes go to two different descriptors, as the pipes to a
+// ProxyCommand (sshclient's): spliceCopy moves bytes to and from those.
+type pipes interface {
+	Pipes() (fromCommand, toCommand *os.File)
 }
 
 func readSide(x any) any {
-	if s, ok := x.(sides); ok {
-		return s.readSide()
+	if p, ok := x.(pipes); ok {
+		r, _ := p.Pipes()
+		return r
 	}
 	return x
 }
 
 func writeSide(x any) any {
-	if s, ok := x.(sides); ok {
-		return s.writeSide()
+	if p, ok := x.(pipes); ok {
+		_, w := p.Pipes()
+		return w
 	}
 	return x
 }
