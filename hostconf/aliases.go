@@ -1,52 +1,48 @@
 package hostconf
 
 import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/nbtunnel/nbtunnel/hostconf/sshconfig"
 )
 
 // HostAliases lists the names a user can type after `ssh`: the Host
-// patterns without wildcards or negation in the config files Resolve would
-// read (Include followed), in file order, each once. A file that cannot be
-// read stops the walk with its error; the names found so far are returned
-// with it.
+// patterns without wildcards or negation in the user's config file
+// (ResolveOptions.ConfigFile, else ~/.ssh/config) and every file its
+// Include lines name, in the order ssh reads them, each once. Lines the
+// config engine cannot read are left out; a config file that cannot be
+// read is an error (a missing ~/.ssh/config is not: no names).
 func HostAliases(o ResolveOptions) ([]string, error) {
-	if o.Getenv == nil {
-		o.Getenv = func(string) string { return "" }
+	path := o.ConfigFile
+	if path == "" {
+		path = filepath.Join(o.Home, ".ssh", "config")
+	} else if p, err := sshconfig.ExpandTilde(path, o.Home); err == nil {
+		path = p
 	}
-	refs, _, err := configFiles(o)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && o.ConfigFile == "" {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	var names []string
 	seen := make(map[string]bool)
-	var walk func(f *confFile)
-	walk = func(f *confFile) {
-		for _, it := range f.items {
-			for _, inc := range it.include {
-				walk(inc)
-			}
-			if it.host == nil {
+	sshconfig.Scan(path, data, sshconfig.Options{Home: o.Home, Getenv: o.Getenv}, func(_ string, _ int, keyword string, args []string) {
+		if keyword != "host" {
+			return
+		}
+		for _, a := range args {
+			if a == "" || strings.ContainsAny(a, "*?!") || seen[a] {
 				continue
 			}
-			for _, p := range it.host.Patterns {
-				s := p.String()
-				if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-					s = s[1 : len(s)-1] // OpenSSH's quoting; the lexer keeps it
-				}
-				if s == "" || strings.ContainsAny(s, "*?!") || seen[s] {
-					continue
-				}
-				seen[s] = true
-				names = append(names, s)
-			}
+			seen[a] = true
+			names = append(names, a)
 		}
-	}
-	for _, r := range refs {
-		f, err := parseConfigFile(r.path, r.system, o, nil)
-		if err != nil {
-			return names, err
-		}
-		walk(f)
-	}
+	})
 	return names, nil
 }

@@ -31,10 +31,14 @@ func TestHostAliases(t *testing.T) {
 		t.Errorf("HostAliases = %q, want %q", got, want)
 	}
 
-	// A broken included file: its error, with the names found before it.
-	write(".ssh/conf.d/c.conf", "Host c\n  HostName \"unterminated\n")
+	// A broken line in an included file costs that line only; an -F file
+	// that does not exist is an error.
+	write(".ssh/conf.d/c.conf", "Host \"unterminated\nHost c-host\n")
 	got, err = hostconf.HostAliases(hostconf.ResolveOptions{ConfigFile: cfg, Home: home})
-	if err == nil {
-		t.Errorf("HostAliases with a broken include: no error, names %q", got)
+	if err != nil || len(got) != len(want)+1 || got[len(got)-3] != "c-host" {
+		t.Errorf("HostAliases with a broken include line = %q, %v; want c-host added after b-host", got, err)
+	}
+	if _, err := hostconf.HostAliases(hostconf.ResolveOptions{ConfigFile: filepath.Join(home, "missing"), Home: home}); err == nil {
+		t.Errorf("HostAliases with a missing -F file: no error")
 	}
 }
