@@ -30,7 +30,7 @@ func TestProxyCommandHookOpensBrowser(t *testing.T) {
 	if g := sshG(t, cfg, h.Alias); !strings.Contains(g, "proxycommand \""+binPath+"\" proxy --open -F") {
 		t.Errorf("ssh -G after install --open lacks 'proxy --open':\n%s", g)
 	}
-	s := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	s := startShell(t, env, "-F", cfg, h.Alias)
 	link := s.link(60 * time.Second)
 	checkLink(t, link, j)
 	var got string
