@@ -42,8 +42,10 @@ func release(t *testing.T) string {
 }
 
 func TestRelease(t *testing.T) {
-	if _, err := exec.LookPath("dpkg-deb"); err != nil {
-		testenv.Skipf(t, "dpkg-deb not installed")
+	for _, p := range []string{"dpkg", "dpkg-deb"} {
+		if _, err := exec.LookPath(p); err != nil {
+			testenv.Skipf(t, "%s not installed", p)
+		}
 	}
 	dist := release(t)
 	targets := []struct{ goos, goarch string }{
@@ -197,7 +199,7 @@ func checkRuns(t *testing.T, path, goos, goarch string) {
 	}
 }
 
-// checkDeb unpacks the .deb for this machine and runs what it installs.
+// checkDeb installs the .deb for this machine and runs what it installs.
 func checkDeb(t *testing.T, deb string) {
 	field := func(name string) string {
 		out, err := exec.Command("dpkg-deb", "-f", deb, name).Output()
@@ -215,9 +217,18 @@ func checkDeb(t *testing.T, deb string) {
 	if got, want := field("Architecture"), runtime.GOARCH; got != want {
 		t.Errorf(".deb Architecture = %q, want %q", got, want)
 	}
+	// A real dpkg -i, into a root of its own (its own package database),
+	// so the machine running the test is left as it was.
 	root := t.TempDir()
-	if out, err := exec.Command("dpkg-deb", "-x", deb, root).CombinedOutput(); err != nil {
-		t.Fatalf("dpkg-deb -x: %v\n%s", err, out)
+	for _, d := range []string{"var/lib/dpkg/info", "var/lib/dpkg/updates"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), nil, 0o644)
+	if out, err := exec.Command("dpkg", "--root="+root, "--log=/dev/null", "--force-script-chrootless", "-i", deb).CombinedOutput(); err != nil {
+		t.Fatalf("dpkg -i: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("dpkg", "--root="+root, "-s", "nbtunnel").Output(); err != nil || !strings.Contains(string(out), "Status: install ok installed") {
+		t.Errorf("dpkg -s nbtunnel after dpkg -i: %v\n%s", err, out)
 	}
 	checkRuns(t, filepath.Join(root, "usr", "bin", "nbtunnel"), runtime.GOOS, runtime.GOARCH)
 	for _, f := range []string{"usr/share/bash-completion/completions/nbtunnel", "usr/share/zsh/vendor-completions/_nbtunnel",
