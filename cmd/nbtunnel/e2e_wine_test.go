@@ -1,0 +1,183 @@
+//go:build linux
+
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nbtunnel/nbtunnel/internal/testbed"
+)
+
+// These tests run nbtunnel.exe (GOOS=windows) under Wine against the real
+// test bed: PuTTY sessions in the registry, %USERPROFILE%\.ssh\config, the
+// suite's own Windows programs (a relay for ProxyCommand, a test Pageant).
+
+var (
+	winExeOnce sync.Once
+	winExe     string
+	winExeErr  error
+)
+
+// winUser is a Windows user of the shared Wine prefix, for one test.
+type winUser struct {
+	w   *testbed.Wine
+	exe string // nbtunnel.exe, a Linux path
+}
+
+func newWinUser(t *testing.T) *winUser {
+	t.Helper()
+	sharedBed(t)
+	w := testbed.SharedWine(t)
+	winExeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		winExe = filepath.Join(w.Dir, "nbtunnel.exe")
+		winExeErr = testbed.BuildWindows(ctx, "./cmd/nbtunnel", winExe)
+	})
+	if winExeErr != nil {
+		t.Fatal(winExeErr)
+	}
+	w.Lock(t)
+	return &winUser{w: w, exe: winExe}
+}
+
+// buildWin cross-builds one of the suite's Windows programs once per run.
+func (u *winUser) buildWin(t *testing.T, pkg string) string {
+	t.Helper()
+	out := filepath.Join(u.w.Dir, filepath.Base(pkg)+".exe")
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := testbed.BuildWindows(ctx, pkg, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (u *winUser) reg(t *testing.T, key, name, typ, data string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := u.w.RegAdd(ctx, key, name, typ, data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const puttyKey = `HKCU\Software\SimonTatham\PuTTY`
+
+// session writes a PuTTY session for h into the registry, as PuTTY saves it.
+func (u *winUser) session(t *testing.T, name string, h *testbed.Host, ppk string) {
+	t.Helper()
+	k := puttyKey + `\Sessions\` + strings.ReplaceAll(name, " ", "%20") // as PuTTY escapes key names
+	u.reg(t, k, "HostName", "REG_SZ", h.Addr)
+	u.reg(t, k, "PortNumber", "REG_DWORD", strconv.Itoa(h.Port))
+	u.reg(t, k, "Protocol", "REG_SZ", "ssh")
+	u.reg(t, k, "UserName", "REG_SZ", h.User)
+	if ppk != "" {
+		u.reg(t, k, "PublicKeyFile", "REG_SZ", ppk)
+	}
+}
+
+// trust writes h's host key into PuTTY's registry cache.
+func (u *winUser) trust(t *testing.T, h *testbed.Host) {
+	t.Helper()
+	k, v, err := h.PuTTYHostKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.reg(t, puttyKey+`\SshHostKeys`, k, "REG_SZ", v)
+}
+
+// writeProfile writes a file under %USERPROFILE% (parts as path elements).
+func (u *winUser) writeProfile(t *testing.T, data string, parts ...string) string {
+	t.Helper()
+	p := filepath.Join(append([]string{u.w.Profile}, parts...)...)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// start runs nbtunnel.exe under Wine in its own session (no terminal).
+func (u *winUser) start(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := u.w.Command(context.Background(), env, u.exe, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	p := &proc{t: t, cmd: cmd, lines: make(chan string, 16), stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- strings.TrimSuffix(sc.Text(), "\r")
+		}
+		close(p.lines)
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// run runs nbtunnel.exe to completion.
+func (u *winUser) run(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	p := u.start(t, env, args...)
+	var out []string
+	for l := range p.lines {
+		out = append(out, l)
+	}
+	code = p.wait(2 * time.Minute)
+	return strings.Join(out, "\n"), strings.ReplaceAll(p.stderr.String(), "\r\n", "\n"), code
+}
+
+// winPPK is the bed's client key as a .ppk, by its Windows path.
+func winPPK(t *testing.T, version int, passphrase string) string {
+	t.Helper()
+	return testbed.WindowsPath(ppkKey(t, version, passphrase))
+}
+
+// TestWindowsPuttyRegistry: a PuTTY session and host key saved in the
+// registry, `open --putty` gives a link that answers through the tunnel,
+// and Ctrl-C ends it cleanly.
+func TestWindowsPuttyRegistry(t *testing.T) {
+	u := newWinUser(t)
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	u.session(t, "lab box", h, winPPK(t, 3, ""))
+	u.trust(t, h)
+	p := u.start(t, nil, "open", "--putty", "lab box")
+	link := p.line(2 * time.Minute)
+	checkLink(t, link, j)
+	if code := p.interrupt(); code != 0 {
+		t.Errorf("exit status after Ctrl-C = %d, want 0; stderr:\n%s", code, p.stderr)
+	}
+	if strings.Contains(p.stderr.String(), j.Token) {
+		t.Errorf("stderr shows the token:\n%s", p.stderr)
+	}
+	_ = fmt.Sprint
+}
