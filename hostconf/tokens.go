@@ -132,12 +132,15 @@ func expandEnv(s string, getenv func(string) string) (string, error) {
 }
 
 // expandTilde replaces a leading ~ or ~/ with home, and ~user/ with that
-// user's home directory.
+// user's home directory. On Windows ~\ is ~/ too.
 func expandTilde(s, home string) (string, error) {
 	if !strings.HasPrefix(s, "~") {
 		return s, nil
 	}
-	name, rest, _ := strings.Cut(s[1:], "/")
+	name, rest := s[1:], ""
+	if i := strings.IndexFunc(name, isPathSep); i >= 0 {
+		name, rest = name[:i], name[i+1:]
+	}
 	if name == "" {
 		if rest == "" {
 			return home, nil
@@ -163,4 +166,10 @@ func (t *tokenSet) expandPath(s string, getenv func(string) string) (string, err
 		return "", err
 	}
 	return t.expand(s, tokensFiles)
+}
+
+// isPathSep reports whether r separates path elements here: '/', and on
+// Windows also '\\'.
+func isPathSep(r rune) bool {
+	return r == '/' || r == filepath.Separator
 }

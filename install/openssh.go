@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -178,13 +179,20 @@ func (o Options) editOptions() hostconf.EditOptions {
 }
 
 // quoteArg quotes one word of a ProxyCommand or LocalCommand. ssh first
-// expands %-tokens in the whole value (so '%' is doubled) and then runs it
-// with the user's shell as "exec VALUE"; double quotes protect spaces and
-// the like in sh, bash, zsh, fish and csh alike. Characters still special
-// inside double quotes in one of those shells are refused.
+// expands %-tokens in the whole value (so '%' is doubled). OpenSSH on Unix
+// then runs it with the user's shell as "exec VALUE"; double quotes protect
+// spaces and the like in sh, bash, zsh, fish and csh alike, and characters
+// still special inside double quotes in one of those shells are refused.
+// Win32-OpenSSH runs the value directly with CreateProcess (no shell),
+// whose command-line rules take a double-quoted word as it is, backslashes
+// included; Windows file names cannot hold '"'.
 func quoteArg(s string) (string, error) {
+	special := "\"$`!\\"
+	if runtime.GOOS == "windows" {
+		special = `"`
+	}
 	for _, r := range s {
-		if r < ' ' || r == 0x7f || strings.ContainsRune("\"\\$`!", r) {
+		if r < ' ' || r == 0x7f || strings.ContainsRune(special, r) {
 			return "", fmt.Errorf("%q has %q, which cannot be quoted safely for ssh's shell; use a path without it", s, r)
 		}
 	}

@@ -91,7 +91,7 @@ func expandHome(p, home string) string {
 	if p == "~" {
 		return home
 	}
-	if strings.HasPrefix(p, "~/") {
+	if strings.HasPrefix(p, "~/") || strings.HasPrefix(p, "~"+string(filepath.Separator)) {
 		return filepath.Join(home, p[2:])
 	}
 	return p

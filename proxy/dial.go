@@ -838,10 +838,13 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return b.Buffer.Write(p)
 }
 
-// commandConn runs command through /bin/sh as OpenSSH runs a ProxyCommand
-// and presents its stdin and stdout as a net.Conn.
+// commandConn runs command as the platform's OpenSSH runs a ProxyCommand
+// (see proxyCommandCmd) and presents its stdin and stdout as a net.Conn.
 func commandConn(command string, stderr io.Writer) (net.Conn, error) {
-	cmd := exec.Command("/bin/sh", "-c", "exec "+command)
+	cmd, err := proxyCommandCmd(command)
+	if err != nil {
+		return nil, err
+	}
 	if stderr == nil {
 		stderr = io.Discard
 	}

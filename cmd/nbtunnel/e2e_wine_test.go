@@ -181,3 +181,92 @@ func TestWindowsPuttyRegistry(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// relayDir is a directory with a space in its name holding the suite's
+// relay program, so commands must quote it as a Windows user would.
+func (u *winUser) relay(t *testing.T) (exe, log string) {
+	t.Helper()
+	built := u.buildWin(t, "./internal/testbed/testdata/winrelay")
+	dir := filepath.Join(t.TempDir(), "my tools")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe = filepath.Join(dir, "relay.exe")
+	if err := os.WriteFile(exe, b, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return exe, filepath.Join(dir, "argv log.txt")
+}
+
+func checkRelayArgv(t *testing.T, log string, want ...string) {
+	t.Helper()
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatalf("the relay did not run: %v", err)
+	}
+	if got := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("relay argv = %q, want %q", got, want)
+	}
+}
+
+// sshSetup copies the bed's client key to %USERPROFILE%\.ssh\id_win and
+// its known_hosts (every host added so far) to the default known_hosts.
+func (u *winUser) sshSetup(t *testing.T) {
+	t.Helper()
+	b := sharedBed(t)
+	key, err := os.ReadFile(b.ClientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.writeProfile(t, string(key), ".ssh", "id_win")
+	kh, err := os.ReadFile(b.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.writeProfile(t, string(kh), ".ssh", "known_hosts")
+}
+
+// TestWindowsOpenSSHProxyCommand: a host of %USERPROFILE%\.ssh\config with
+// the user's own ProxyCommand (a Windows program in a directory with a
+// space, quoted as for Win32-OpenSSH) and IdentityFile ~\.ssh\...: the
+// command runs without a shell, gets exactly its three arguments, and the
+// link answers through it.
+func TestWindowsOpenSSHProxyCommand(t *testing.T) {
+	u := newWinUser(t)
+	h := newHost(t, testbed.HostOptions{})
+	u.sshSetup(t)
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	exe, log := u.relay(t)
+	u.writeProfile(t, fmt.Sprintf("Host lab\r\n  HostName %s\r\n  Port %d\r\n  User %s\r\n  IdentityFile ~\\.ssh\\id_win\r\n"+
+		"  ProxyCommand \"%s\" \"%s\" %%h %%p\r\n", h.Addr, h.Port, h.User, testbed.WindowsPath(exe), testbed.WindowsPath(log)), ".ssh", "config")
+	p := u.start(t, nil, "open", "lab")
+	checkLink(t, p.line(2*time.Minute), j)
+	checkRelayArgv(t, log, testbed.WindowsPath(log), h.Addr, strconv.Itoa(h.Port))
+	if code := p.interrupt(); code != 0 {
+		t.Errorf("exit status after Ctrl-C = %d, want 0; stderr:\n%s", code, p.stderr)
+	}
+}
+
+// TestWindowsPuttyLocalProxy: a PuTTY session whose proxy is a local
+// command (ProxyMethod 5), written as PuTTY wants it (backslashes doubled,
+// %host %port): it runs as PuTTY runs it, without a shell.
+func TestWindowsPuttyLocalProxy(t *testing.T) {
+	u := newWinUser(t)
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	exe, log := u.relay(t)
+	u.session(t, "relayed", h, winPPK(t, 3, ""))
+	u.trust(t, h)
+	k := puttyKey + `\Sessions\relayed`
+	u.reg(t, k, "ProxyMethod", "REG_DWORD", "5")
+	dbl := func(s string) string { return strings.ReplaceAll(s, `\`, `\\`) }
+	u.reg(t, k, "ProxyTelnetCommand", "REG_SZ", fmt.Sprintf(`"%s" "%s" %%host %%port`, dbl(testbed.WindowsPath(exe)), dbl(testbed.WindowsPath(log))))
+	p := u.start(t, nil, "open", "--putty", "relayed")
+	checkLink(t, p.line(2*time.Minute), j)
+	checkRelayArgv(t, log, testbed.WindowsPath(log), h.Addr, strconv.Itoa(h.Port))
+	p.interrupt()
+}
