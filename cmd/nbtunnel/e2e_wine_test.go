@@ -270,3 +270,99 @@ func TestWindowsPuttyLocalProxy(t *testing.T) {
 	checkRelayArgv(t, log, testbed.WindowsPath(log), h.Addr, strconv.Itoa(h.Port))
 	p.interrupt()
 }
+
+// TestWindowsInstallOpenSSH: install and uninstall in
+// %USERPROFILE%\.ssh\config (CRLF lines, another host) byte for byte; the
+// hook line, run as Win32-OpenSSH runs a ProxyCommand (CreateProcess with
+// the command line as written, by the suite's winspawn), carries a real
+// OpenSSH session and shows a link that answers; forward --write and
+// --remove likewise.
+func TestWindowsInstallOpenSSH(t *testing.T) {
+	u := newWinUser(t)
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	u.sshSetup(t)
+	orig := fmt.Sprintf("# my hosts\r\nHost other\r\n  HostName other.invalid\r\n\r\nHost lab\r\n  HostName %s\r\n  Port %d\r\n  User %s\r\n  IdentityFile ~\\.ssh\\id_win\r\n",
+		h.Addr, h.Port, h.User)
+	cfg := u.writeProfile(t, orig, ".ssh", "config")
+	read := func() string {
+		b, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	_, stderr, code := u.run(t, nil, "install", "lab")
+	if code != 0 {
+		t.Fatalf("install lab: exit %d\n%s", code, stderr)
+	}
+	installed := read()
+	hookLine := fmt.Sprintf(`ProxyCommand "%s" proxy %%n %%p`, testbed.WindowsPath(u.exe))
+	if !strings.Contains(installed, hookLine) {
+		t.Fatalf("config after install lacks %q:\n%s", hookLine, installed)
+	}
+	if _, stderr, code := u.run(t, nil, "install", "lab"); code != 0 || read() != installed {
+		t.Errorf("second install: exit %d, changed the file: %v\n%s", code, read() != installed, stderr)
+	}
+
+	// The hook as Win32-OpenSSH runs it: %n and %p expanded, the value
+	// handed to CreateProcess as the command line.
+	spawn := u.buildWin(t, "./internal/testbed/testdata/winspawn")
+	cmdline := fmt.Sprintf(`"%s" proxy lab %d`, testbed.WindowsPath(u.exe), h.Port)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ssh := sharedBed(t).SSHCommand(ctx, "-o", "ProxyCommand=wine "+spawn+" '"+cmdline+"'", h.Alias, "sleep 120")
+	ssh.Env = u.w.Env(nil)
+	ssh.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	stderrPipe, err := ssh.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ssh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ssh.Process.Kill(); ssh.Wait() }()
+	linkCh := make(chan string, 1)
+	var sshErr syncBuffer
+	go func() {
+		sc := bufio.NewScanner(stderrPipe)
+		for sc.Scan() {
+			l := strings.TrimSuffix(sc.Text(), "\r")
+			fmt.Fprintln(&sshErr, l)
+			if i := strings.Index(l, "http://127.0.0.1:"); i >= 0 {
+				select {
+				case linkCh <- strings.Fields(l[i:])[0]:
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case link := <-linkCh:
+		checkLink(t, link, j)
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("no link from the hook within 2m; ssh stderr:\n%s", sshErr.String())
+	}
+	ssh.Process.Kill()
+
+	if _, stderr, code := u.run(t, nil, "uninstall", "lab"); code != 0 {
+		t.Fatalf("uninstall lab: exit %d\n%s", code, stderr)
+	}
+	if got := read(); got != orig {
+		t.Errorf("config after uninstall differs from the original:\n got %q\nwant %q", got, orig)
+	}
+
+	if _, stderr, code := u.run(t, nil, "forward", "--write", "lab"); code != 0 {
+		t.Fatalf("forward --write lab: exit %d\n%s", code, stderr)
+	}
+	if got := read(); !strings.Contains(got, "LocalForward 127.0.0.1:") || !strings.Contains(got, orig) {
+		t.Errorf("config after forward --write:\n%s", got)
+	}
+	if _, stderr, code := u.run(t, nil, "forward", "--remove", "lab"); code != 0 {
+		t.Fatalf("forward --remove lab: exit %d\n%s", code, stderr)
+	}
+	if got := read(); got != orig {
+		t.Errorf("config after forward --remove differs from the original:\n got %q\nwant %q", got, orig)
+	}
+}

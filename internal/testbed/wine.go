@@ -159,9 +159,12 @@ func newWine(ctx context.Context) (*Wine, error) {
 	return w, nil
 }
 
-// env is the environment Windows programs run with: the caller's, WINEPREFIX, WINEDEBUG=-all, then extra.
-// DISPLAY is dropped so no window can reach a real display.
-func (w *Wine) env(extra []string) []string {
+func (w *Wine) env(extra []string) []string { return w.Env(extra) }
+
+// Env is the environment Windows programs run with: the caller's, WINEPREFIX, WINEDEBUG=-all, then extra.
+// DISPLAY is dropped so no window can reach a real display. A Linux program that starts Windows programs
+// (ssh with a ProxyCommand of wine ...) needs it.
+func (w *Wine) Env(extra []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WINEPREFIX=") && !strings.HasPrefix(kv, "WINEDEBUG=") {
