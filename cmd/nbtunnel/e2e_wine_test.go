@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -364,5 +365,74 @@ func TestWindowsInstallOpenSSH(t *testing.T) {
 	}
 	if got := read(); got != orig {
 		t.Errorf("config after forward --remove differs from the original:\n got %q\nwant %q", got, orig)
+	}
+}
+
+// startPageant runs the suite's test Pageant (a window of class and title
+// "Pageant" answering WM_COPYDATA) holding the bed's client key; it
+// returns the file it logs requests to.
+func (u *winUser) startPageant(t *testing.T) string {
+	t.Helper()
+	exe := u.buildWin(t, "./internal/testbed/testdata/testpageant")
+	log := filepath.Join(t.TempDir(), "pageant.log")
+	cmd := u.w.Command(context.Background(), nil, exe, testbed.WindowsPath(sharedBed(t).ClientKey), testbed.WindowsPath(log))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		ready <- sc.Scan() && strings.TrimSpace(sc.Text()) == "ready"
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatalf("test Pageant did not start: %s", stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("test Pageant not ready within 1m: %s", stderr.String())
+	}
+	return log
+}
+
+// TestWindowsPageant: a PuTTY session with no key file logs in with the
+// key Pageant holds, through Pageant's window protocol (WM_COPYDATA).
+func TestWindowsPageant(t *testing.T) {
+	u := newWinUser(t)
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	u.session(t, "agent", h, "")
+	u.trust(t, h)
+
+	// Without Pageant there is no key: a clear failure, not a hang.
+	_, stderr, code := u.run(t, nil, "open", "--putty", "agent")
+	if code == 0 || !strings.Contains(stderr, "agent") {
+		t.Errorf("open without Pageant: exit %d, want a failure; stderr:\n%s", code, stderr)
+	}
+
+	log := u.startPageant(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(log)
+			t.Logf("Pageant's log:\n%s", b)
+		}
+	})
+	p := u.start(t, nil, "open", "--putty", "agent")
+	checkLink(t, p.line(2*time.Minute), j)
+	p.interrupt()
+	b, _ := os.ReadFile(log)
+	for _, want := range []string{"window: request 11\n", "window: request 13\n"} { // list keys, sign
+		if !strings.Contains(string(b), want) {
+			t.Errorf("Pageant's log lacks %q:\n%s", want, b)
+		}
 	}
 }

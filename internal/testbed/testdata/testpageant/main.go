@@ -1,0 +1,168 @@
+// Command testpageant is a stand-in for PuTTY's Pageant in the Windows tests: `testpageant KEYFILE LOG` holds
+// the OpenSSH private key KEYFILE and answers the agent protocol the way every Pageant does, through a window
+// of class and title "Pageant" that takes WM_COPYDATA messages (dwData 0x804e50ba) naming a file mapping with
+// the request, into which it writes the answer. It appends one line per request ("window: request N") to LOG
+// and prints "ready" once its window exists. Built with GOOS=windows by the suite.
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/sys/windows"
+)
+
+var (
+	user32               = windows.NewLazySystemDLL("user32.dll")
+	procRegisterClassExW = user32.NewProc("RegisterClassExW")
+	procCreateWindowExW  = user32.NewProc("CreateWindowExW")
+	procDefWindowProcW   = user32.NewProc("DefWindowProcW")
+	procGetMessageW      = user32.NewProc("GetMessageW")
+	procDispatchMessageW = user32.NewProc("DispatchMessageW")
+	procOpenFileMappingW = windows.NewLazySystemDLL("kernel32.dll").NewProc("OpenFileMappingW")
+)
+
+const (
+	wmCopyData = 0x004a
+	maxMsg     = 8192
+	magic      = 0x804e50ba
+)
+
+type wndClassEx struct {
+	size       uint32
+	style      uint32
+	wndProc    uintptr
+	clsExtra   int32
+	wndExtra   int32
+	instance   windows.Handle
+	icon       windows.Handle
+	cursor     windows.Handle
+	background windows.Handle
+	menuName   *uint16
+	className  *uint16
+	iconSm     windows.Handle
+}
+
+type copyData struct {
+	dwData uintptr
+	cbData uint32
+	lpData uintptr
+}
+
+type msg struct {
+	hwnd    uintptr
+	message uint32
+	wParam  uintptr
+	lParam  uintptr
+	time    uint32
+	pt      [2]int32
+	private uint32
+}
+
+var (
+	keyring = agent.NewKeyring()
+	logFile *os.File
+)
+
+// oneShot is an io.ReadWriter for agent.ServeAgent: one request in, the answer out.
+type oneShot struct {
+	in  io.Reader
+	out bytes.Buffer
+}
+
+func (o *oneShot) Read(p []byte) (int, error)  { return o.in.Read(p) }
+func (o *oneShot) Write(p []byte) (int, error) { return o.out.Write(p) }
+
+func wndProc(hwnd, message, wParam, lParam uintptr) uintptr {
+	if message != wmCopyData {
+		r, _, _ := procDefWindowProcW.Call(hwnd, message, wParam, lParam)
+		return r
+	}
+	cds := (*copyData)(unsafe.Pointer(lParam))
+	if cds.dwData != magic || cds.cbData == 0 {
+		return 0
+	}
+	name := unsafe.Slice((*byte)(unsafe.Pointer(cds.lpData)), cds.cbData)
+	name = bytes.TrimRight(name, "\x00")
+	name16, _ := windows.UTF16PtrFromString(string(name))
+	h, _, err := procOpenFileMappingW.Call(windows.FILE_MAP_WRITE, 0, uintptr(unsafe.Pointer(name16)))
+	m := windows.Handle(h)
+	if h == 0 {
+		fmt.Fprintf(logFile, "window: OpenFileMapping %s: %v\n", name, err)
+		return 0
+	}
+	defer windows.CloseHandle(m)
+	addr, err := windows.MapViewOfFile(m, windows.FILE_MAP_WRITE, 0, 0, 0)
+	if err != nil {
+		return 0
+	}
+	defer windows.UnmapViewOfFile(addr)
+	view := unsafe.Slice((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&addr))), maxMsg)
+	n := binary.BigEndian.Uint32(view)
+	if n == 0 || n > maxMsg-4 {
+		return 0
+	}
+	fmt.Fprintf(logFile, "window: request %d\n", view[4])
+	o := &oneShot{in: bytes.NewReader(append([]byte(nil), view[:4+n]...))}
+	agent.ServeAgent(keyring, o)
+	if o.out.Len() > maxMsg {
+		return 0
+	}
+	copy(view, o.out.Bytes())
+	return 1
+}
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: testpageant KEYFILE LOG")
+		os.Exit(2)
+	}
+	data, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	key, err := ssh.ParseRawPrivateKey(data)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := keyring.Add(agent.AddedKey{PrivateKey: key, Comment: "test key"}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if logFile, err = os.OpenFile(os.Args[2], os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	runtime.LockOSThread()
+	name, _ := windows.UTF16PtrFromString("Pageant")
+	wc := wndClassEx{wndProc: windows.NewCallback(wndProc), className: name}
+	wc.size = uint32(unsafe.Sizeof(wc))
+	if r, _, err := procRegisterClassExW.Call(uintptr(unsafe.Pointer(&wc))); r == 0 {
+		fmt.Fprintln(os.Stderr, "RegisterClassEx:", err)
+		os.Exit(1)
+	}
+	hwnd, _, err := procCreateWindowExW.Call(0, uintptr(unsafe.Pointer(name)), uintptr(unsafe.Pointer(name)), 0,
+		0, 0, 0, 0, 0, 0, 0, 0)
+	if hwnd == 0 {
+		fmt.Fprintln(os.Stderr, "CreateWindowEx:", err)
+		os.Exit(1)
+	}
+	fmt.Println("ready")
+	var m msg
+	for {
+		r, _, _ := procGetMessageW.Call(uintptr(unsafe.Pointer(&m)), 0, 0, 0)
+		if r == 0 || int32(r) == -1 {
+			return
+		}
+		procDispatchMessageW.Call(uintptr(unsafe.Pointer(&m)))
+	}
+}
