@@ -6,9 +6,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,7 +166,7 @@ func winPPK(t *testing.T, version int, passphrase string) string {
 
 // TestWindowsPuttyRegistry: a PuTTY session and host key saved in the
 // registry, `open --putty` gives a link that answers through the tunnel,
-// and Ctrl-C ends it cleanly.
+// Ctrl-C ends it cleanly, and the state is under %APPDATA%.
 func TestWindowsPuttyRegistry(t *testing.T) {
 	u := newWinUser(t)
 	h := newHost(t, testbed.HostOptions{})
@@ -180,7 +182,14 @@ func TestWindowsPuttyRegistry(t *testing.T) {
 	if strings.Contains(p.stderr.String(), j.Token) {
 		t.Errorf("stderr shows the token:\n%s", p.stderr)
 	}
-	_ = fmt.Sprint
+	// State (the remembered port) is under %APPDATA%, as Windows programs
+	// keep theirs.
+	if _, err := os.Stat(filepath.Join(u.w.Profile, "AppData", "Roaming", "nbtunnel", "ports.json")); err != nil {
+		t.Errorf("no port memory under %%APPDATA%%\\nbtunnel: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(u.w.Profile, ".config")); err == nil {
+		t.Errorf("nbtunnel made %%USERPROFILE%%\\.config")
+	}
 }
 
 // relayDir is a directory with a space in its name holding the suite's
@@ -434,5 +443,51 @@ func TestWindowsPageant(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("Pageant's log lacks %q:\n%s", want, b)
 		}
+	}
+}
+
+// TestWindowsPuttyProxyOpensLinkFile: nbtunnel as a PuTTY session's proxy
+// with no terminal (as PuTTY for Windows runs it) opens the link in the
+// browser through a private redirect page: the browser (the suite's
+// stand-in, through %BROWSER%) gets the page's path, never the token, and
+// the page leads to the link. The SSH client here is the real OpenSSH,
+// with nbtunnel.exe as its ProxyCommand; the link answers.
+func TestWindowsPuttyProxyOpensLinkFile(t *testing.T) {
+	u := newWinUser(t)
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	u.session(t, "gui", h, winPPK(t, 3, ""))
+	u.trust(t, h)
+	browser := u.buildWin(t, "./internal/testbed/testdata/winbrowser")
+	log := filepath.Join(t.TempDir(), "browser.log")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ssh := sharedBed(t).SSHCommand(ctx, "-o", "ProxyCommand=wine "+u.exe+" proxy --putty gui %p", h.Alias, "sleep 120")
+	ssh.Env = u.w.Env([]string{"BROWSER=" + testbed.WindowsPath(browser), "NBTUNNEL_BROWSER_LOG=" + testbed.WindowsPath(log)})
+	ssh.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	var sshErr syncBuffer
+	ssh.Stderr = &sshErr
+	if err := ssh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ssh.Process.Kill(); ssh.Wait() }()
+	var page string
+	waitFor(t, 2*time.Minute, func() bool {
+		b, _ := os.ReadFile(log)
+		page = string(b)
+		return strings.Contains(page, "</html>") || strings.Contains(page, "error:")
+	})
+	argv, body, _ := strings.Cut(page, "\n")
+	if strings.Contains(argv, j.Token) || !strings.Contains(argv, "jupyter.html") {
+		t.Errorf("the browser's arguments are %q: want the redirect page, never the token", argv)
+	}
+	m := regexp.MustCompile(`url=(http://127\.0\.0\.1:[^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("the redirect page has no link:\n%s\nssh stderr:\n%s", body, sshErr.String())
+	}
+	checkLink(t, html.UnescapeString(m[1]), j)
+	if !strings.Contains(sshErr.String(), "Jupyter on") {
+		t.Errorf("the link is not on stderr (PuTTY's Event Log):\n%s", sshErr.String())
 	}
 }
