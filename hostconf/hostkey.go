@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // HostKeyProblem says why a host key was refused.
@@ -29,19 +30,34 @@ type HostKeyError struct {
 	Fingerprint string // ssh.FingerprintSHA256 of the offered key
 	File        string // the database holding the conflicting entry, or that was searched
 	Line        int    // line of the conflicting entry in File, 0 if none
+	// Entry is the PuTTY cache entry checked, as PuTTY names it (a registry
+	// value name on Windows): "ssh-ed25519@22:10.77.0.2"; "" for known_hosts.
+	Entry string
+	// Cached lists PuTTY cache entries of other key types for the host,
+	// when the offered type is not cached (HostKeyUnknown).
+	Cached []string
 }
 
 func (e *HostKeyError) Error() string {
 	switch e.Problem {
 	case HostKeyChanged:
 		where := e.File
-		if e.Line > 0 {
+		if e.Entry != "" {
+			where = fmt.Sprintf("%s as %s", e.File, e.Entry)
+		} else if e.Line > 0 {
 			where = fmt.Sprintf("%s:%d", e.File, e.Line)
 		}
 		return fmt.Sprintf("host key for %s has changed: offered %s %s does not match the key recorded in %s", e.Host, e.KeyType, e.Fingerprint, where)
 	case HostKeyRevoked:
 		return fmt.Sprintf("host key for %s is revoked: %s %s (marked @revoked in %s)", e.Host, e.KeyType, e.Fingerprint, e.File)
 	default:
+		if len(e.Cached) > 0 {
+			return fmt.Sprintf("host key for %s is not cached for its type: the server offers %s %s, and %s holds only %s for this host",
+				e.Host, e.KeyType, e.Fingerprint, e.File, strings.Join(e.Cached, ", "))
+		}
+		if e.Entry != "" {
+			return fmt.Sprintf("host key for %s is not known: %s %s is not in %s (no %s)", e.Host, e.KeyType, e.Fingerprint, e.File, e.Entry)
+		}
 		return fmt.Sprintf("host key for %s is not known: %s %s is not in %s", e.Host, e.KeyType, e.Fingerprint, e.File)
 	}
 }

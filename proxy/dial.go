@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"strings"
 	"sync"
@@ -86,15 +87,22 @@ type AuthError struct {
 	User  string
 	Addr  string
 	Tried []string // what was offered: "agent key SHA256:...", "~/.ssh/id_ed25519", "password"...
-	Err   error
+	// Unusable names each key file that could not be offered and why:
+	// "key file PATH does not exist", "key file PATH: the key is encrypted
+	// and ...". OpenSSH's default key files that do not exist are left out.
+	Unusable []string
+	Err      error
 }
 
 func (e *AuthError) Error() string {
-	tried := "nothing"
-	if len(e.Tried) > 0 {
-		tried = strings.Join(e.Tried, ", ")
+	msg := fmt.Sprintf("authenticating as %s to %s: ", e.User, e.Addr)
+	if len(e.Unusable) > 0 {
+		msg += strings.Join(e.Unusable, "; ") + "; "
 	}
-	return fmt.Sprintf("authenticating as %s to %s: no credential was accepted (tried %s): %v", e.User, e.Addr, tried, e.Err)
+	if len(e.Tried) == 0 {
+		return msg + fmt.Sprintf("no credential to offer: %v", e.Err)
+	}
+	return msg + fmt.Sprintf("no credential was accepted (tried %s): %v", strings.Join(e.Tried, ", "), e.Err)
 }
 
 func (e *AuthError) Unwrap() error { return e.Err }
@@ -375,7 +383,7 @@ func handshake(ctx context.Context, conn net.Conn, h *hostconf.Host, o Options) 
 			return nil, fmt.Errorf("connecting to %s: the SSH handshake did not finish within %v", h.Addr(), timeout)
 		}
 		if strings.Contains(err.Error(), "unable to authenticate") {
-			return nil, &AuthError{User: user, Addr: h.Addr(), Tried: auth.tried, Err: err}
+			return nil, &AuthError{User: user, Addr: h.Addr(), Tried: auth.tried, Unusable: auth.unusable, Err: err}
 		}
 		return nil, fmt.Errorf("connecting to %s: %w", h.Addr(), err)
 	}
@@ -433,6 +441,8 @@ type authState struct {
 	tried []string
 	// agentConn is the agent connection opened for this handshake.
 	agentConn net.Conn
+	// unusable says which key files could not be offered, and why.
+	unusable []string
 }
 
 func (a *authState) methods() []ssh.AuthMethod {
@@ -479,9 +489,13 @@ func (a *authState) signers() ([]ssh.Signer, error) {
 		s, err := a.identity(path)
 		if err != nil {
 			a.o.logf("skipping identity file %s: %v", path, err)
+			a.unusable = append(a.unusable, fmt.Sprintf("key file %s: %v", path, err))
 			continue
 		}
 		if s == nil {
+			if !isDefaultIdentity(path) {
+				a.unusable = append(a.unusable, fmt.Sprintf("key file %s does not exist", path))
+			}
 			continue
 		}
 		files = append(files, s)
@@ -550,8 +564,19 @@ func (a *authState) agentSigners() []ssh.Signer {
 	return signers
 }
 
-// identity loads one identity file. It returns nil, nil for a default file
-// that does not exist.
+// isDefaultIdentity reports whether path is one of the key files OpenSSH
+// tries when no IdentityFile is set (~/.ssh/id_rsa, ...): their absence is
+// normal.
+func isDefaultIdentity(path string) bool {
+	switch filepath.Base(path) {
+	case "id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk", "id_xmss", "id_dsa":
+		return filepath.Base(filepath.Dir(path)) == ".ssh"
+	}
+	return false
+}
+
+// identity loads one identity file. It returns nil, nil for a file that
+// does not exist.
 func (a *authState) identity(path string) (ssh.Signer, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

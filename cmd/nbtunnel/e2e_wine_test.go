@@ -491,3 +491,63 @@ func TestWindowsPuttyProxyOpensLinkFile(t *testing.T) {
 		t.Errorf("the link is not on stderr (PuTTY's Event Log):\n%s", sshErr.String())
 	}
 }
+
+// TestWindowsPuttyErrors: what a PuTTY user on Windows reads when the key
+// file or the host-key cache is wrong: the file or registry value named,
+// what is wrong with it, and what to do.
+func TestWindowsPuttyErrors(t *testing.T) {
+	u := newWinUser(t)
+	h := newHost(t, testbed.HostOptions{})
+	other := newHost(t, testbed.HostOptions{})
+	hostKeys := puttyKey + `\SshHostKeys`
+	keyName, _, err := h.PuTTYHostKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, otherValue, err := other.PuTTYHostKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := testbed.WindowsPath(filepath.Join(t.TempDir(), "gone.ppk"))
+	encrypted := winPPK(t, 3, "sesame")
+	for _, tc := range []struct {
+		name  string
+		setup func()
+		want  []string
+	}{
+		{"missing ppk", func() { u.session(t, "s", h, missing); u.trust(t, h) },
+			[]string{missing, "does not exist"}},
+		{"encrypted ppk", func() { u.session(t, "s", h, encrypted); u.trust(t, h) },
+			[]string{encrypted, "encrypted", "Pageant"}},
+		{"changed host key", func() {
+			u.session(t, "s", h, winPPK(t, 3, ""))
+			u.reg(t, hostKeys, keyName, "REG_SZ", otherValue)
+		}, []string{`HKEY_CURRENT_USER\Software\SimonTatham\PuTTY\SshHostKeys`, keyName}},
+		{"other key type cached", func() {
+			u.session(t, "s", h, winPPK(t, 3, ""))
+			u.reg(t, hostKeys, strings.Replace(keyName, "ssh-ed25519@", "rsa2@", 1), "REG_SZ", "0x10001,0xc2f1b3")
+		}, []string{"not cached for its type", "rsa2@", "ssh-ed25519", "plink -load s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			u.w.RegDelete(ctx, puttyKey)
+			tc.setup()
+			_, stderr, code := u.run(t, nil, "open", "--putty", "s")
+			t.Logf("stderr:\n%s", stderr)
+			if code == 0 {
+				t.Fatalf("open succeeded; stderr:\n%s", stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			for _, bad := range []string{"SshHostKeys:", "tried nothing", "ssh-add", "no common algorithm", "panic"} {
+				if strings.Contains(stderr, bad) {
+					t.Errorf("stderr has %q:\n%s", bad, stderr)
+				}
+			}
+		})
+	}
+}
