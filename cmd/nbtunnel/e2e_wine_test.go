@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/nbtunnel/nbtunnel/internal/testbed"
 )
@@ -549,5 +551,69 @@ func TestWindowsPuttyErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// winConsole runs nbtunnel.exe with args on a new pseudo-terminal, 200
+// columns wide so no line wraps; Wine gives a program started on a
+// terminal a console backed by it.
+func (u *winUser) winConsole(t *testing.T, args ...string) (ptm *os.File, screen *syncBuffer, cmd *exec.Cmd, done chan struct{}) {
+	t.Helper()
+	ptm, pts := openPty(t)
+	ws := [4]uint16{50, 200, 0, 0}
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, pts.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&ws))); e != 0 {
+		t.Fatalf("TIOCSWINSZ: %v", e)
+	}
+	cmd = u.w.Command(context.Background(), nil, u.exe, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, pts, pts
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done = make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-done })
+	screen = &syncBuffer{}
+	go io.Copy(screen, ptm)
+	return ptm, screen, cmd, done
+}
+
+func waitScreen(t *testing.T, screen *syncBuffer, within time.Duration, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !strings.Contains(screen.String(), want); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q on the console within %v; console:\n%q", want, within, screen.String())
+		}
+	}
+}
+
+// TestWindowsConsolePrompt: nbtunnel.exe on a console asks for a .ppk's
+// passphrase on CONIN$/CONOUT$ with echo off and the link answers; Ctrl-C
+// at the prompt ends it.
+func TestWindowsConsolePrompt(t *testing.T) {
+	u := newWinUser(t)
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	const pass = "s3cret phrase"
+	u.session(t, "enc", h, winPPK(t, 3, pass))
+	u.trust(t, h)
+
+	ptm, screen, _, _ := u.winConsole(t, "open", "--putty", "enc")
+	waitScreen(t, screen, 2*time.Minute, "Enter passphrase for key")
+	io.WriteString(ptm, pass+"\r")
+	waitScreen(t, screen, 2*time.Minute, "?token=")
+	checkLink(t, linkRE.FindString(screen.String()), j)
+	if strings.Contains(screen.String(), pass) {
+		t.Errorf("the passphrase was echoed:\n%q", screen)
+	}
+
+	ptm, screen, cmd, done := u.winConsole(t, "open", "--putty", "enc")
+	waitScreen(t, screen, 2*time.Minute, "Enter passphrase for key")
+	io.WriteString(ptm, "\x03")
+	select {
+	case <-done:
+		t.Logf("after Ctrl-C at the prompt: exit status %d; console:\n%q", cmd.ProcessState.ExitCode(), screen)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Ctrl-C at the prompt did not end nbtunnel.exe; console:\n%q", screen)
 	}
 }
