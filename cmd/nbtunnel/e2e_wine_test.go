@@ -617,3 +617,42 @@ func TestWindowsConsolePrompt(t *testing.T) {
 		t.Fatalf("Ctrl-C at the prompt did not end nbtunnel.exe; console:\n%q", screen)
 	}
 }
+
+// TestWindowsInstallPutty: install --putty writes the hook into the
+// registry session (a local proxy command running nbtunnel.exe) and
+// uninstall puts every value back as it was.
+func TestWindowsInstallPutty(t *testing.T) {
+	u := newWinUser(t)
+	h := newHost(t, testbed.HostOptions{})
+	u.session(t, "lab box", h, winPPK(t, 3, ""))
+	u.trust(t, h)
+	key := puttyKey + `\Sessions\lab%20box`
+	u.reg(t, key, "ProxyMethod", "REG_DWORD", "0")
+	u.reg(t, key, "ProxyTelnetCommand", "REG_SZ", `connect %host %port\n`)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	before, err := u.w.RegQuery(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := u.run(t, nil, "install", "--putty", "lab box"); code != 0 {
+		t.Fatalf("install --putty: exit %d\n%s", code, stderr)
+	}
+	installed, err := u.w.RegQuery(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(installed, strings.ReplaceAll(testbed.WindowsPath(u.exe), `\`, `\\`)) || !regexp.MustCompile(`ProxyMethod\s+REG_DWORD\s+0x5`).MatchString(installed) {
+		t.Errorf("session after install:\n%s", installed)
+	}
+	if _, stderr, code := u.run(t, nil, "uninstall", "--putty", "lab box"); code != 0 {
+		t.Fatalf("uninstall --putty: exit %d\n%s", code, stderr)
+	}
+	after, err := u.w.RegQuery(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("session after uninstall differs:\n got %s\nwant %s", after, before)
+	}
+}
