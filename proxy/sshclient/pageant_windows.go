@@ -46,7 +46,7 @@ var (
 )
 
 // errNoPageant: neither Pageant's pipe nor its window is there.
-var errNoPageant = errors.New("Pageant is not running (no Pageant window or pipe)")
+var errNoPageant = errors.New("no Pageant window or pipe: Pageant is not running")
 
 // dialPageant connects to Pageant: its named pipe, else its window.
 func dialPageant() (net.Conn, error) {
