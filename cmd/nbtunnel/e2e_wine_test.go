@@ -426,7 +426,7 @@ func TestWindowsPageant(t *testing.T) {
 
 	// Without Pageant there is no key: a clear failure, not a hang.
 	_, stderr, code := u.run(t, nil, "open", "--putty", "agent")
-	if code == 0 || !strings.Contains(stderr, "agent") {
+	if code == 0 || !strings.Contains(stderr, "no Pageant window or pipe") {
 		t.Errorf("open without Pageant: exit %d, want a failure; stderr:\n%s", code, stderr)
 	}
 

@@ -211,6 +211,10 @@ func (a *authState) agentSigners() []ssh.Signer {
 	conn, err := dialAgent(a.ctx, sock)
 	if err != nil {
 		a.o.logf("not using the agent at %s: %v", sock, err)
+		if sock == "pageant" {
+			// A PuTTY session's keys are usually in Pageant: say so.
+			a.unusable = append(a.unusable, err.Error())
+		}
 		return nil
 	}
 	ag := agent.NewClient(conn)
