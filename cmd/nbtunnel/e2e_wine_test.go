@@ -380,13 +380,18 @@ func TestWindowsInstallOpenSSH(t *testing.T) {
 }
 
 // startPageant runs the suite's test Pageant (a window of class and title
-// "Pageant" answering WM_COPYDATA) holding the bed's client key; it
-// returns the file it logs requests to.
-func (u *winUser) startPageant(t *testing.T) string {
+// "Pageant" answering WM_COPYDATA; with pipe, also Pageant 0.75's named
+// pipe) holding the bed's client key; it returns the file it logs
+// requests to and a function that stops it.
+func (u *winUser) startPageant(t *testing.T, pipe bool) (log string, stop func()) {
 	t.Helper()
 	exe := u.buildWin(t, "./internal/testbed/testdata/testpageant")
-	log := filepath.Join(t.TempDir(), "pageant.log")
-	cmd := u.w.Command(context.Background(), nil, exe, testbed.WindowsPath(sharedBed(t).ClientKey), testbed.WindowsPath(log))
+	log = filepath.Join(t.TempDir(), "pageant.log")
+	args := []string{testbed.WindowsPath(sharedBed(t).ClientKey), testbed.WindowsPath(log)}
+	if pipe {
+		args = append(args, "pipe")
+	}
+	cmd := u.w.Command(context.Background(), nil, exe, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
@@ -397,7 +402,9 @@ func (u *winUser) startPageant(t *testing.T) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var once sync.Once
+	stop = func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
+	t.Cleanup(stop)
 	ready := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -412,11 +419,12 @@ func (u *winUser) startPageant(t *testing.T) string {
 	case <-time.After(time.Minute):
 		t.Fatalf("test Pageant not ready within 1m: %s", stderr.String())
 	}
-	return log
+	return log, stop
 }
 
 // TestWindowsPageant: a PuTTY session with no key file logs in with the
-// key Pageant holds, through Pageant's window protocol (WM_COPYDATA).
+// key Pageant holds, through Pageant's window protocol (WM_COPYDATA), and
+// through its named pipe when Pageant serves one.
 func TestWindowsPageant(t *testing.T) {
 	u := newWinUser(t)
 	h := newHost(t, testbed.HostOptions{})
@@ -430,13 +438,7 @@ func TestWindowsPageant(t *testing.T) {
 		t.Errorf("open without Pageant: exit %d, want a failure; stderr:\n%s", code, stderr)
 	}
 
-	log := u.startPageant(t)
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(log)
-			t.Logf("Pageant's log:\n%s", b)
-		}
-	})
+	log, stop := u.startPageant(t, false)
 	p := u.start(t, nil, "open", "--putty", "agent")
 	checkLink(t, p.line(2*time.Minute), j)
 	p.interrupt()
@@ -445,6 +447,18 @@ func TestWindowsPageant(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("Pageant's log lacks %q:\n%s", want, b)
 		}
+	}
+	stop()
+
+	// A Pageant that also serves the 0.75+ named pipe is asked there.
+	// (The test Pageant computes the pipe's name as nbtunnel does.)
+	log, _ = u.startPageant(t, true)
+	p = u.start(t, nil, "open", "--putty", "agent")
+	checkLink(t, p.line(2*time.Minute), j)
+	p.interrupt()
+	b, _ = os.ReadFile(log)
+	if !strings.Contains(string(b), "pipe: connected\n") || strings.Contains(string(b), "window:") {
+		t.Errorf("with Pageant's pipe served, its log is:\n%s\nwant the pipe used and the window not", b)
 	}
 }
 

@@ -1,13 +1,17 @@
-// Command testpageant is a stand-in for PuTTY's Pageant in the Windows tests: `testpageant KEYFILE LOG` holds
-// the OpenSSH private key KEYFILE and answers the agent protocol the way every Pageant does, through a window
-// of class and title "Pageant" that takes WM_COPYDATA messages (dwData 0x804e50ba) naming a file mapping with
-// the request, into which it writes the answer. It appends one line per request ("window: request N") to LOG
-// and prints "ready" once its window exists. Built with GOOS=windows by the suite.
+// Command testpageant is a stand-in for PuTTY's Pageant in the Windows tests: `testpageant KEYFILE LOG [pipe]`
+// holds the OpenSSH private key KEYFILE and answers the agent protocol the way every Pageant does, through a
+// window of class and title "Pageant" that takes WM_COPYDATA messages (dwData 0x804e50ba) naming a file mapping
+// with the request, into which it writes the answer. With "pipe" it also serves the named pipe of Pageant 0.75
+// and later, \\.\pipe\pageant.USER.HASH (HASH: SHA-256 of the SSH string of "Pageant" NUL-padded to 16 bytes
+// after CryptProtectMemory(CROSS_PROCESS)). It appends a line per window request ("window: request N") and per
+// pipe connection ("pipe: connected") to LOG and prints "ready" once it listens. Built with GOOS=windows.
 package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -119,9 +123,55 @@ func wndProc(hwnd, message, wParam, lParam uintptr) uintptr {
 	return 1
 }
 
+func servePipe() error {
+	buf := make([]byte, 16)
+	copy(buf, "Pageant")
+	if r, _, err := windows.NewLazySystemDLL("crypt32.dll").NewProc("CryptProtectMemory").Call(
+		uintptr(unsafe.Pointer(&buf[0])), 16, 1); r == 0 {
+		return fmt.Errorf("CryptProtectMemory: %v", err)
+	}
+	h := sha256.New()
+	binary.Write(h, binary.BigEndian, uint32(len(buf)))
+	h.Write(buf)
+	n := uint32(256)
+	u := make([]uint16, n)
+	if r, _, err := windows.NewLazySystemDLL("advapi32.dll").NewProc("GetUserNameW").Call(
+		uintptr(unsafe.Pointer(&u[0])), uintptr(unsafe.Pointer(&n))); r == 0 {
+		return fmt.Errorf("GetUserName: %v", err)
+	}
+	name := `\\.\pipe\pageant.` + windows.UTF16ToString(u) + "." + hex.EncodeToString(h.Sum(nil))
+	name16, _ := windows.UTF16PtrFromString(name)
+	next := func() (windows.Handle, error) {
+		return windows.CreateNamedPipe(name16, windows.PIPE_ACCESS_DUPLEX,
+			windows.PIPE_TYPE_BYTE|windows.PIPE_READMODE_BYTE|windows.PIPE_WAIT, windows.PIPE_UNLIMITED_INSTANCES,
+			maxMsg, maxMsg, 0, nil)
+	}
+	first, err := next()
+	if err != nil {
+		return fmt.Errorf("CreateNamedPipe %s: %v", name, err)
+	}
+	go func() {
+		p := first
+		for {
+			if err := windows.ConnectNamedPipe(p, nil); err != nil && err != windows.ERROR_PIPE_CONNECTED {
+				fmt.Fprintf(logFile, "pipe: ConnectNamedPipe: %v\n", err)
+				return
+			}
+			fmt.Fprintf(logFile, "pipe: connected\n")
+			f := os.NewFile(uintptr(p), name)
+			go func() { agent.ServeAgent(keyring, f); f.Close() }()
+			if p, err = next(); err != nil {
+				fmt.Fprintf(logFile, "pipe: CreateNamedPipe: %v\n", err)
+				return
+			}
+		}
+	}()
+	return nil
+}
+
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: testpageant KEYFILE LOG")
+	if len(os.Args) != 3 && !(len(os.Args) == 4 && os.Args[3] == "pipe") {
+		fmt.Fprintln(os.Stderr, "usage: testpageant KEYFILE LOG [pipe]")
 		os.Exit(2)
 	}
 	data, err := os.ReadFile(os.Args[1])
@@ -141,6 +191,12 @@ func main() {
 	if logFile, err = os.OpenFile(os.Args[2], os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if len(os.Args) == 4 {
+		if err := servePipe(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	runtime.LockOSThread()
 	name, _ := windows.UTF16PtrFromString("Pageant")
