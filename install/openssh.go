@@ -187,9 +187,11 @@ func (o Options) editOptions() fileedit.EditOptions {
 // Win32-OpenSSH runs the value directly with CreateProcess (no shell),
 // whose command-line rules take a double-quoted word as it is, backslashes
 // included; Windows file names cannot hold '"'.
-func quoteArg(s string) (string, error) {
+func quoteArg(s string) (string, error) { return quoteArgFor(runtime.GOOS, s) }
+
+func quoteArgFor(goos, s string) (string, error) {
 	special := "\"$`!\\"
-	if runtime.GOOS == "windows" {
+	if goos == "windows" {
 		special = `"`
 	}
 	for _, r := range s {

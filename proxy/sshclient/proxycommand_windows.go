@@ -29,16 +29,3 @@ func proxyCommandCmd(command string) (*exec.Cmd, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: command}
 	return cmd, nil
 }
-
-// programOf is the first word of a Windows command line, as CreateProcess
-// reads it when given no application name.
-func programOf(cmdline string) string {
-	if rest, ok := strings.CutPrefix(cmdline, `"`); ok {
-		prog, _, _ := strings.Cut(rest, `"`)
-		return prog
-	}
-	if i := strings.IndexAny(cmdline, " \t"); i >= 0 {
-		return cmdline[:i]
-	}
-	return cmdline
-}
