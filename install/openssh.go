@@ -2,6 +2,7 @@ package install
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -84,6 +85,10 @@ type Result struct {
 	Notes []string
 }
 
+// ErrNoControlMaster refuses the LocalCommand hook on Windows: it rides a
+// ControlMaster, and OpenSSH for Windows has no connection sharing.
+var ErrNoControlMaster = errors.New("OpenSSH for Windows has no ControlMaster, which the LocalCommand hook rides; use the ProxyCommand hook (nbtunnel install HOST)")
+
 // Install writes nbtunnel's hook for alias into the OpenSSH config (see
 // Mode for the lines), in the block hostconf.HookBlockKey(alias), replacing
 // a hook an earlier run wrote (also of the other mode). Running it twice
@@ -97,6 +102,9 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 	}
 	if err := CheckAlias(alias); err != nil {
 		return Result{}, fmt.Errorf("installing hook for host %q in %s: %w", alias, cfg, err)
+	}
+	if o.Mode == LocalCommandMode && runtime.GOOS == "windows" {
+		return Result{}, fmt.Errorf("installing hook for host %q in %s: %w", alias, cfg, ErrNoControlMaster)
 	}
 	if !filepath.IsAbs(o.BinPath) {
 		return Result{}, fmt.Errorf("installing hook for host %q in %s: nbtunnel path %q is not absolute", alias, cfg, o.BinPath)

@@ -284,7 +284,8 @@ func TestWindowsPuttyLocalProxy(t *testing.T) {
 }
 
 // TestWindowsInstallOpenSSH: install and uninstall in
-// %USERPROFILE%\.ssh\config (CRLF lines, another host) byte for byte; the
+// %USERPROFILE%\.ssh\config (CRLF lines, another host) byte for byte,
+// install --local-command refused (no ControlMaster on Windows); the
 // hook line, run as Win32-OpenSSH runs a ProxyCommand (CreateProcess with
 // the command line as written, by the suite's winspawn), carries a real
 // OpenSSH session and shows a link that answers; forward --write and
@@ -360,6 +361,11 @@ func TestWindowsInstallOpenSSH(t *testing.T) {
 
 	if _, stderr, code := u.run(t, nil, "uninstall", "lab"); code != 0 {
 		t.Fatalf("uninstall lab: exit %d\n%s", code, stderr)
+	}
+	// OpenSSH for Windows has no ControlMaster: the LocalCommand hook is
+	// refused, and the file stays as it is.
+	if _, stderr, code := u.run(t, nil, "install", "--local-command", "lab"); code != 1 || !strings.Contains(stderr, "no ControlMaster") {
+		t.Errorf("install --local-command: exit %d, want 1 and a reason\n%s", code, stderr)
 	}
 	if got := read(); got != orig {
 		t.Errorf("config after uninstall differs from the original:\n got %q\nwant %q", got, orig)
