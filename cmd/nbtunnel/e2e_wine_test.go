@@ -608,8 +608,8 @@ func waitScreen(t *testing.T, screen *syncBuffer, within time.Duration, want str
 }
 
 // TestWindowsConsolePrompt: nbtunnel.exe on a console asks for a .ppk's
-// passphrase on CONIN$/CONOUT$ with echo off and the link answers; Ctrl-C
-// at the prompt ends it.
+// passphrase and for a password on CONIN$/CONOUT$ with echo off and the
+// links answer; Ctrl-C at the prompt ends it.
 func TestWindowsConsolePrompt(t *testing.T) {
 	u := newWinUser(t)
 	h := newHost(t, testbed.HostOptions{})
@@ -625,6 +625,26 @@ func TestWindowsConsolePrompt(t *testing.T) {
 	checkLink(t, linkRE.FindString(screen.String()), j)
 	if strings.Contains(screen.String(), pass) {
 		t.Errorf("the passphrase was echoed:\n%q", screen)
+	}
+
+	// A password, for a session with no key and no Pageant.
+	hp := newHost(t, testbed.HostOptions{SSHDConfig: []string{"PasswordAuthentication yes"}})
+	jp := startJupyter(t, hp, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	const pw = "correct horse battery"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := hp.RunRoot(ctx, "echo '"+hp.User+":"+pw+"' | chpasswd"); err != nil {
+		t.Fatalf("setting the password: %v", err)
+	}
+	u.session(t, "pw", hp, "")
+	u.trust(t, hp)
+	ptm, screen, _, _ = u.winConsole(t, "open", "--putty", "pw")
+	waitScreen(t, screen, 2*time.Minute, "password:")
+	io.WriteString(ptm, pw+"\r")
+	waitScreen(t, screen, 2*time.Minute, "?token=")
+	checkLink(t, linkRE.FindString(screen.String()), jp)
+	if strings.Contains(screen.String(), pw) {
+		t.Errorf("the password was echoed:\n%q", screen)
 	}
 
 	ptm, screen, cmd, done := u.winConsole(t, "open", "--putty", "enc")
