@@ -425,6 +425,12 @@ func (u *winUser) startPageant(t *testing.T, pipe bool) (log string, stop func()
 	case <-time.After(time.Minute):
 		t.Fatalf("test Pageant not ready within 1m: %s", stderr.String())
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(log)
+			t.Logf("test Pageant's log:\n%s", b)
+		}
+	})
 	return log, stop
 }
 

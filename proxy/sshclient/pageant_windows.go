@@ -205,7 +205,14 @@ func pageantQuery(hwnd uintptr, msg []byte) ([]byte, error) {
 	pageantSeq.Unlock()
 	mapName := fmt.Sprintf("PageantRequest%08x%04x", windows.GetCurrentThreadId(), seq&0xffff)
 	name16, _ := windows.UTF16PtrFromString(mapName)
-	m, err := windows.CreateFileMapping(windows.InvalidHandle, nil, windows.PAGE_READWRITE, 0, pageantMaxMsg, name16)
+	// Pageant answers only a mapping owned by its own user; as PuTTY's
+	// client does, say so explicitly (an elevated process's default owner
+	// would be the Administrators group).
+	sa, err := userOwnedAttributes()
+	if err != nil {
+		return nil, fmt.Errorf("asking Pageant: %w", err)
+	}
+	m, err := windows.CreateFileMapping(windows.InvalidHandle, sa, windows.PAGE_READWRITE, 0, pageantMaxMsg, name16)
 	if err != nil {
 		return nil, fmt.Errorf("asking Pageant: CreateFileMapping: %w", err)
 	}
@@ -234,4 +241,23 @@ func pageantQuery(hwnd uintptr, msg []byte) ([]byte, error) {
 		return nil, fmt.Errorf("asking Pageant: answer of %d bytes is too long", n)
 	}
 	return append([]byte(nil), view[:4+n]...), nil
+}
+
+// userOwnedAttributes are security attributes whose descriptor names the
+// current user as owner.
+func userOwnedAttributes() (*windows.SecurityAttributes, error) {
+	tu, err := windows.GetCurrentProcessToken().GetTokenUser()
+	if err != nil {
+		return nil, fmt.Errorf("reading the user's SID: %w", err)
+	}
+	sd, err := windows.NewSecurityDescriptor()
+	if err != nil {
+		return nil, err
+	}
+	if err := sd.SetOwner(tu.User.Sid, false); err != nil {
+		return nil, err
+	}
+	sa := &windows.SecurityAttributes{SecurityDescriptor: sd}
+	sa.Length = uint32(unsafe.Sizeof(*sa))
+	return sa, nil
 }

@@ -1,7 +1,7 @@
 // Command testpageant is a stand-in for PuTTY's Pageant in the Windows tests: `testpageant KEYFILE LOG [pipe]`
 // holds the OpenSSH private key KEYFILE and answers the agent protocol the way every Pageant does, through a
 // window of class and title "Pageant" that takes WM_COPYDATA messages (dwData 0x804e50ba) naming a file mapping
-// with the request, into which it writes the answer. With "pipe" it also serves the named pipe of Pageant 0.75
+// with the request (owned by its own user, as Pageant checks), into which it writes the answer. With "pipe" it also serves the named pipe of Pageant 0.75
 // and later, \\.\pipe\pageant.USER.HASH (HASH: SHA-256 of the SSH string of "Pageant" NUL-padded to 16 bytes
 // after CryptProtectMemory(CROSS_PROCESS)). It appends a line per window request ("window: request N") and per
 // pipe connection ("pipe: connected") to LOG and prints "ready" once it listens. Built with GOOS=windows.
@@ -96,13 +96,25 @@ func wndProc(hwnd, message, wParam, lParam uintptr) uintptr {
 	name := unsafe.Slice((*byte)(unsafe.Pointer(cds.lpData)), cds.cbData)
 	name = bytes.TrimRight(name, "\x00")
 	name16, _ := windows.UTF16PtrFromString(string(name))
-	h, _, err := procOpenFileMappingW.Call(windows.FILE_MAP_WRITE, 0, uintptr(unsafe.Pointer(name16)))
+	h, _, err := procOpenFileMappingW.Call(0xf001f /* FILE_MAP_ALL_ACCESS, as Pageant */, 0, uintptr(unsafe.Pointer(name16)))
 	m := windows.Handle(h)
 	if h == 0 {
 		fmt.Fprintf(logFile, "window: OpenFileMapping %s: %v\n", name, err)
 		return 0
 	}
 	defer windows.CloseHandle(m)
+	// As Pageant does: answer only a mapping owned by our own user.
+	sd, err := windows.GetSecurityInfo(m, windows.SE_KERNEL_OBJECT, windows.OWNER_SECURITY_INFORMATION)
+	if err != nil {
+		fmt.Fprintf(logFile, "window: GetSecurityInfo: %v\n", err)
+		return 0
+	}
+	owner, _, err := sd.Owner()
+	tu, terr := windows.GetCurrentProcessToken().GetTokenUser()
+	if err != nil || terr != nil || owner == nil || !owner.Equals(tu.User.Sid) {
+		fmt.Fprintf(logFile, "window: mapping owner %v is not our user %v\n", owner, tu.User.Sid)
+		return 0
+	}
 	addr, err := windows.MapViewOfFile(m, windows.FILE_MAP_WRITE, 0, 0, 0)
 	if err != nil {
 		return 0
