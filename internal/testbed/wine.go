@@ -167,11 +167,13 @@ func (w *Wine) env(extra []string) []string { return w.Env(extra) }
 func (w *Wine) Env(extra []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WINEPREFIX=") && !strings.HasPrefix(kv, "WINEDEBUG=") {
+		if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WINEPREFIX=") && !strings.HasPrefix(kv, "WINEDEBUG=") &&
+			!strings.HasPrefix(kv, "WINEDLLOVERRIDES=") {
 			env = append(env, kv)
 		}
 	}
-	return append(append(env, "WINEPREFIX="+w.Prefix, "WINEDEBUG=-all"), extra...)
+	// No Mono or Gecko: wineboot would otherwise offer to download them.
+	return append(append(env, "WINEPREFIX="+w.Prefix, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml="), extra...)
 }
 
 // Command returns a command running the Windows program exe (a Linux path or a Windows one) with args under
