@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,8 @@ import (
 // how it reaches the user for decisions.
 type ResolveOptions struct {
 	// ConfigFile is the file given with ssh -F; "" means ~/.ssh/config
-	// followed by /etc/ssh/ssh_config (either may be missing).
+	// followed by /etc/ssh/ssh_config (%ProgramData%\ssh\ssh_config on
+	// Windows; either may be missing).
 	ConfigFile string
 	// Home is the user's home directory, for ~ and the default files.
 	// Required.
@@ -163,7 +165,7 @@ func configFiles(o ResolveOptions) ([]configRef, string, error) {
 	user := filepath.Join(o.Home, ".ssh", "config")
 	sys := o.systemConfig
 	if sys == "" {
-		sys = "/etc/ssh/ssh_config"
+		sys = systemConfigPath(o.Getenv)
 	}
 	var refs []configRef
 	source := user
@@ -1250,4 +1252,17 @@ func parseForwardSide(s string, listen bool) (string, error) {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, strconv.Itoa(p)), nil
+}
+
+// systemConfigPath is the system-wide ssh_config: /etc/ssh/ssh_config, or
+// on Windows %ProgramData%\ssh\ssh_config, where Win32-OpenSSH keeps it.
+func systemConfigPath(getenv func(string) string) string {
+	if runtime.GOOS != "windows" {
+		return "/etc/ssh/ssh_config"
+	}
+	dir := getenv("ProgramData")
+	if dir == "" {
+		dir = `C:\ProgramData`
+	}
+	return filepath.Join(dir, "ssh", "ssh_config")
 }

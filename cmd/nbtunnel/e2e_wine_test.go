@@ -242,8 +242,8 @@ func (u *winUser) sshSetup(t *testing.T) {
 	u.writeProfile(t, string(kh), ".ssh", "known_hosts")
 }
 
-// TestWindowsOpenSSHProxyCommand: a host of %USERPROFILE%\.ssh\config with
-// the user's own ProxyCommand (a Windows program in a directory with a
+// TestWindowsOpenSSHProxyCommand: a host of %USERPROFILE%\.ssh\config
+// (its User from %ProgramData%\ssh\ssh_config) with the user's own ProxyCommand (a Windows program in a directory with a
 // space, quoted as for Win32-OpenSSH) and IdentityFile ~\.ssh\...: the
 // command runs without a shell, gets exactly its three arguments, and the
 // link answers through it.
@@ -253,8 +253,16 @@ func TestWindowsOpenSSHProxyCommand(t *testing.T) {
 	u.sshSetup(t)
 	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
 	exe, log := u.relay(t)
-	u.writeProfile(t, fmt.Sprintf("Host lab\r\n  HostName %s\r\n  Port %d\r\n  User %s\r\n  IdentityFile ~\\.ssh\\id_win\r\n"+
-		"  ProxyCommand \"%s\" \"%s\" %%h %%p\r\n", h.Addr, h.Port, h.User, testbed.WindowsPath(exe), testbed.WindowsPath(log)), ".ssh", "config")
+	u.writeProfile(t, fmt.Sprintf("Host lab\r\n  HostName %s\r\n  Port %d\r\n  IdentityFile ~\\.ssh\\id_win\r\n"+
+		"  ProxyCommand \"%s\" \"%s\" %%h %%p\r\n", h.Addr, h.Port, testbed.WindowsPath(exe), testbed.WindowsPath(log)), ".ssh", "config")
+	// The login name comes from the system-wide file Win32-OpenSSH reads.
+	sys := filepath.Join(u.w.Prefix, "drive_c", "ProgramData", "ssh", "ssh_config")
+	if err := os.MkdirAll(filepath.Dir(sys), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sys, []byte("Host lab\r\n  User "+h.User+"\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	p := u.start(t, nil, "open", "lab")
 	checkLink(t, p.line(2*time.Minute), j)
 	checkRelayArgv(t, log, testbed.WindowsPath(log), h.Addr, strconv.Itoa(h.Port))

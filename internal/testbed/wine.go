@@ -233,8 +233,8 @@ func (w *Wine) ProfilePath(parts ...string) string {
 }
 
 // Lock gives t the prefix's profile and registry until t ends. It empties what tests write there first:
-// %USERPROFILE%\.ssh, %APPDATA%\nbtunnel and HKCU\Software\SimonTatham, and ends any Windows program a
-// previous test left running.
+// %USERPROFILE%\.ssh, %APPDATA%\nbtunnel, %ProgramData%\ssh and HKCU\Software\SimonTatham, and ends any
+// Windows program a previous test left running.
 func (w *Wine) Lock(t testing.TB) {
 	t.Helper()
 	w.mu.Lock()
@@ -250,6 +250,7 @@ func (w *Wine) reset() {
 	os.RemoveAll(filepath.Join(w.Profile, ".ssh"))
 	os.RemoveAll(filepath.Join(w.Profile, "AppData", "Roaming", "nbtunnel"))
 	os.RemoveAll(filepath.Join(w.Profile, ".config"))
+	os.RemoveAll(filepath.Join(w.Prefix, "drive_c", "ProgramData", "ssh"))
 	w.RegDelete(ctx, `HKCU\Software\SimonTatham`)
 }
 
