@@ -269,6 +269,14 @@ func TestWindowsOpenSSHProxyCommand(t *testing.T) {
 	if code := p.interrupt(); code != 0 {
 		t.Errorf("exit status after Ctrl-C = %d, want 0; stderr:\n%s", code, p.stderr)
 	}
+
+	// With no User anywhere, the login name is the Windows account's, as
+	// Win32-OpenSSH sends it: "root" here, not "MACHINE\root".
+	os.Remove(sys)
+	_, stderr, code := u.run(t, nil, "open", "lab")
+	if code != 1 || !strings.Contains(stderr, "authenticating as root to ") {
+		t.Errorf("open without User: exit %d, want 1 and a login as root\n%s", code, stderr)
+	}
 }
 
 // TestWindowsPuttyLocalProxy: a PuTTY session whose proxy is a local
