@@ -9,6 +9,7 @@ package packaging_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"debug/elf"
 	"debug/macho"
@@ -23,9 +24,19 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/nbtunnel/nbtunnel/internal/testbed"
 	"github.com/nbtunnel/nbtunnel/internal/testenv"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := testbed.CloseWine(); err != nil {
+		fmt.Fprintf(os.Stderr, "closing the Wine prefix: %v\n", err)
+	}
+	os.Exit(code)
+}
 
 const testVersion = "v9.8.7-rc.1"
 
@@ -176,8 +187,34 @@ func checkBinary(t *testing.T, path, goos, goarch string) {
 	if wd, _ := os.Getwd(); strings.Contains(string(data), filepath.Dir(wd)) {
 		t.Errorf("%s contains the build directory %s: want -trimpath", path, filepath.Dir(wd))
 	}
-	if goos == runtime.GOOS && goarch == runtime.GOARCH {
+	switch {
+	case goos == runtime.GOOS && goarch == runtime.GOARCH:
 		checkRuns(t, path, goos, goarch)
+	case goos == "windows" && goarch == "amd64" && runtime.GOARCH == "amd64":
+		checkRunsUnderWine(t, path)
+	}
+}
+
+// checkRunsUnderWine runs the Windows binary under Wine (internal/testbed's
+// prefix, which lets Go ≥ 1.24 binaries start there).
+func checkRunsUnderWine(t *testing.T, path string) {
+	w := testbed.SharedWine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := w.Output(ctx, nil, path, "--version")
+	if err != nil {
+		t.Fatalf("wine %s --version: %v", path, err)
+	}
+	if got, prefix := strings.TrimSpace(out), "nbtunnel "+testVersion+" go"; !strings.HasPrefix(got, prefix) || !strings.HasSuffix(got, " windows/amd64") {
+		t.Errorf("wine %s --version = %q, want %q... windows/amd64", path, got, prefix)
+	}
+	out, err = w.Output(ctx, nil, path, "version", "--json")
+	if err != nil {
+		t.Fatalf("wine %s version --json: %v", path, err)
+	}
+	var v struct{ Version, OS, Arch string }
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &v); err != nil || v.Version != testVersion || v.OS != "windows" || v.Arch != "amd64" {
+		t.Errorf("wine %s version --json = %s (%v), want version %s on windows/amd64", path, out, err, testVersion)
 	}
 }
 
