@@ -3,7 +3,8 @@
 // The release build (make release, scripts/release) as a user meets it: the
 // artifacts it promises exist, SHA256SUMS matches them, each binary is
 // static and built for its platform, the ones this machine can run print
-// the stamped version, the .deb installs a working binary and completions,
+// the stamped version (linux natively, windows/amd64 under Wine), the .deb
+// installs (dpkg -i into a private root) a working binary and completions,
 // and a second build gives the same bytes.
 package packaging_test
 
