@@ -32,14 +32,16 @@ type LaunchOptions struct {
 	// $HOME; "" is $HOME/.nbtunnel. Logs go to STATE/logs/<ts>.log (0600),
 	// sockets to STATE/run (0700).
 	StateDir string
-	// TokenFile, when set, is a remote file (0600) the script reads the token from instead of Token.
+	// TokenFile, when set, is a remote file (0600; relative is under $HOME) the script reads the token
+	// from instead of Token.
 	TokenFile string
 	// Bind is the address a TCP server listens on; "" means 127.0.0.1. Any other address turns the unix
 	// socket off (a cluster node's own address, reached from the login host, with a token).
 	Bind string
 	// Foreground runs the server as a plain child of the script (no setsid, nohup or server record):
 	// once the runtime file is printed, the script waits for the server and exits with its status. A
-	// batch job uses it, so the scheduler's signals reach the server.
+	// batch job uses it, so the scheduler's signals reach the server. In this mode the environment
+	// variable NBT_BIND, when set, overrides Bind: a job learns which address to use only once it runs.
 	Foreground bool
 	// Wait bounds how long the script waits for the runtime file once the
 	// server process is started; 0 means 30 s.

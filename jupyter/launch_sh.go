@@ -218,6 +218,7 @@ fi
 case $(uname -s 2>/dev/null) in Linux|Darwin|*BSD) ;; *) nbt_sockok=0 ;; esac
 nbt_sock=$nbt_state/run/jupyter-$nbt_ts.sock
 [ ${#nbt_sock} -le 100 ] || nbt_sockok=0
+[ "$nbt_fg" = 1 ] && [ -n "$NBT_BIND" ] && nbt_ip=$NBT_BIND
 case $nbt_ip in ''|127.0.0.1) nbt_ip=127.0.0.1 ;; *) nbt_sockok=0 ;; esac
 cd "$nbt_dir" 2>/dev/null || nbt_fail start "cannot enter directory $nbt_dir"
 set -- "$nbt_py" -m "$nbt_mod" --no-browser
@@ -229,6 +230,7 @@ else
 	set -- "$@" "--ip=$nbt_ip" "--port=$nbt_port" --port-retries=50
 fi
 [ "$(id -u 2>/dev/null)" = 0 ] && set -- "$@" --allow-root
+case $nbt_tokfile in ''|/*) ;; *) nbt_tokfile=$HOME/$nbt_tokfile ;; esac
 [ -n "$nbt_tokfile" ] && { IFS= read -r nbt_token <"$nbt_tokfile" || nbt_fail start "cannot read the token file $nbt_tokfile"; }
 JUPYTER_TOKEN=$nbt_token
 export JUPYTER_TOKEN

@@ -33,11 +33,16 @@ func cmdList(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("list", &hf)
 	asJSON := fs.Bool("json", false, "JSON output")
+	var sl slurmFlags
+	addSlurmFlags(fs, &sl)
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
 	}
 	e.ui.verbose = hf.verbose
+	if sl.on {
+		return e.listSlurm(ctx, alias, &hf)
+	}
 	h, c, code := e.connect(ctx, alias, &hf)
 	if c == nil {
 		return code

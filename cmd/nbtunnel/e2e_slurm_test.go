@@ -1,0 +1,327 @@
+//go:build linux
+
+package main_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nbtunnel/nbtunnel/internal/testbed"
+)
+
+// The cluster tests share one real SLURM cluster (slurmctld on "hpc", slurmd on "cn1", one CPU) and run one
+// after another; each cancels its jobs when it ends.
+
+var (
+	clusterOnce sync.Once
+	cluster     *testbed.Cluster
+	clusterErr  error
+)
+
+func sharedCluster(t *testing.T) *testbed.Cluster {
+	t.Helper()
+	testbed.Require(t, testbed.SlurmBinaries...)
+	b := sharedBed(t)
+	clusterOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cluster, clusterErr = b.AddCluster(ctx, testbed.ClusterOptions{Login: "hpc", Node: "cn1", Partition: "batch"})
+		if clusterErr == nil {
+			// A venv on the shared home, as a user would make one.
+			_, clusterErr = cluster.Login.Run(ctx, "/usr/bin/python3 -m venv --system-site-packages envs/nb")
+		}
+	})
+	if clusterErr != nil {
+		t.Fatalf("starting the SLURM cluster: %v", clusterErr)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cluster.Slurm(ctx, "scancel -u $(id -un)")
+		// Wait until the node is free again for the next test.
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			out, err := cluster.Slurm(ctx, "squeue -h -u $(id -un)")
+			if err == nil && strings.TrimSpace(out) == "" {
+				return
+			}
+		}
+	})
+	return cluster
+}
+
+func slurmRun(t *testing.T, c *testbed.Cluster, line string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := c.Slurm(ctx, line)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", line, err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+// waitStderr waits until p's stderr contains want.
+func waitStderr(t *testing.T, p *proc, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !strings.Contains(p.stderr.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("nbtunnel's stderr does not say %q within %v:\n%s", want, within, p.stderr)
+		}
+		select {
+		case <-p.done:
+			if !strings.Contains(p.stderr.String(), want) {
+				t.Fatalf("nbtunnel exited (%v) without saying %q:\n%s", p.err, want, p.stderr)
+			}
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// linkAnswers checks that a link answers api/status with its token and refuses without it.
+func linkAnswers(t *testing.T, link string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil || u.Hostname() != "127.0.0.1" {
+		t.Fatalf("link %q: %v; want a loopback link", redact(link), err)
+	}
+	token := u.Query().Get("token")
+	if len(token) < 32 {
+		t.Fatalf("link %q has no generated token", redact(link))
+	}
+	base := u.Scheme + "://" + u.Host + u.Path + "api/status"
+	if code, body := get(t, base+"?token="+url.QueryEscape(token)); code != http.StatusOK {
+		t.Errorf("GET api/status with the token = %d, want 200; body: %.200s", code, body)
+	}
+	if code, _ := get(t, base); code != http.StatusForbidden {
+		t.Errorf("GET api/status without the token = %d, want 403", code)
+	}
+	return token
+}
+
+// launchPID returns the server's pid (as the node sees it) from a job's launch record.
+func launchPID(rec string) string {
+	_, after, ok := strings.Cut(rec, "\nV pid ")
+	if !ok {
+		return ""
+	}
+	lines := strings.SplitN(after, "\n", 3)
+	if len(lines) < 2 {
+		return ""
+	}
+	return strings.TrimSpace(lines[1])
+}
+
+func jobIDFrom(t *testing.T, stderr string) string {
+	t.Helper()
+	for _, l := range strings.Split(stderr, "\n") {
+		if rest, ok := strings.CutPrefix(l, "nbtunnel: submitted job "); ok {
+			return strings.Fields(rest)[0]
+		}
+	}
+	t.Fatalf("stderr names no submitted job:\n%s", stderr)
+	return ""
+}
+
+// TestSlurmOpen: submit while another job holds the only node (ours pends, and says so), the link answers
+// through the login host and a hop to the node, a fresh nbtunnel (new state dir) reattaches, a crashed
+// server is started again inside the job and the link follows, list shows the job, stop cancels it and the
+// first nbtunnel says so.
+func TestSlurmOpen(t *testing.T) {
+	c := sharedCluster(t)
+	blocker := slurmRun(t, c, "sbatch --parsable -J blocker -o /dev/null --wrap 'sleep 300'")
+	env := userEnv(t, "")
+	p := start(t, env, "open", "-F", bed.SSHConfig, "--slurm", "--sbatch", "--time=10 --comment='nbtunnel e2e'", "--venv", "envs/nb", "--notebook", c.Login.Alias)
+	waitStderr(t, p, "queued on partition batch (Resources)", 30*time.Second)
+	id := jobIDFrom(t, p.stderr.String())
+	slurmRun(t, c, "scancel "+blocker)
+	link := p.line(90 * time.Second)
+	token := linkAnswers(t, link)
+	se := p.stderr.String()
+	for _, want := range []string{"job " + id + " running on cn1", "Jupyter listens on the node's loopback", "through hpc"} {
+		if !strings.Contains(se, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, se)
+		}
+	}
+	if strings.Contains(se, token) {
+		t.Errorf("the token is on stderr:\n%s", se)
+	}
+	if pids := argvHolding(token); len(pids) != 0 {
+		t.Errorf("the token is on the command line of pid(s) %v", pids)
+	}
+	// The job ran in the user's venv on the node and recorded the node.
+	rec := filepath.Join(c.Login.Home, ".nbtunnel", "slurm", id)
+	if data, err := os.ReadFile(filepath.Join(rec, "node")); err != nil || strings.TrimSpace(string(data)) != "cn1" {
+		t.Errorf("job record %s/node = %q, %v; want cn1", rec, data, err)
+	}
+	launch, err := os.ReadFile(filepath.Join(rec, "launch.1"))
+	if err != nil || !strings.Contains(string(launch), filepath.Join(c.Login.Home, "envs/nb/bin/python")) {
+		t.Errorf("job's launch record %s/launch.1 does not name the venv's python: %v\n%.500s", rec, err, launch)
+	}
+	if fi, err := os.Stat(filepath.Join(rec, "launch.1")); err == nil && fi.Mode().Perm() != 0o600 {
+		t.Errorf("launch record mode %v, want 0600 (it holds the token)", fi.Mode().Perm())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ss, err := c.Node.RunInNode(ctx, "ss -Hltnp | grep python || true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(ss, "\n") {
+		if f := strings.Fields(l); len(f) >= 4 && !strings.HasPrefix(f[3], "127.0.0.1:") && !strings.HasPrefix(f[3], "[::1]:") {
+			t.Errorf("Jupyter on the node listens beyond the loopback: %s", l)
+		}
+	}
+
+	// Reattach from a fresh nbtunnel with a state directory of its own.
+	p2 := start(t, userEnv(t, ""), "open", "-F", bed.SSHConfig, "--slurm", c.Login.Alias)
+	link2 := p2.line(60 * time.Second)
+	if got := linkAnswers(t, link2); got != token {
+		t.Errorf("reattached link has another token")
+	}
+	if !strings.Contains(p2.stderr.String(), "found job "+id) || strings.Contains(p2.stderr.String(), "submitted") {
+		t.Errorf("reattach did not find job %s (or submitted one):\n%s", id, p2.stderr)
+	}
+	if code := p2.interrupt(); code != 0 {
+		t.Errorf("reattached nbtunnel: exit %d after SIGINT, want 0", code)
+	}
+	if st := slurmRun(t, c, "squeue -h -j "+id+" -o %T"); st != "RUNNING" {
+		t.Errorf("job %s after the reattached nbtunnel's Ctrl-C: %q, want RUNNING (only a job we submitted and wait for is cancelled)", id, st)
+	}
+
+	// list shows the job with node, state, time left and its server.
+	out, errOut, code := runCmd(t, env, "list", "-F", bed.SSHConfig, "--slurm", c.Login.Alias)
+	if code != 0 {
+		t.Fatalf("list --slurm: exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{id, "RUNNING", "cn1", "notebook pid", "batch"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list --slurm does not show %q:\n%s", want, out)
+		}
+	}
+
+	// A crash of Jupyter inside the job: the job starts it again and the link follows.
+	pid := launchPID(string(launch))
+	if pid == "" {
+		t.Fatalf("no pid in the launch record:\n%s", launch)
+	}
+	if _, err := c.Node.RunInNode(ctx, "kill -9 "+pid); err != nil {
+		t.Fatalf("killing Jupyter (node pid %s): %v", pid, err)
+	}
+	waitStderr(t, p, "started again", 60*time.Second)
+	linkAnswers(t, link)
+
+	// stop cancels the job; the open nbtunnel reports the end as such.
+	_, errOut, code = runCmd(t, env, "stop", "-F", bed.SSHConfig, "--slurm", c.Login.Alias)
+	if code != 0 || !strings.Contains(errOut, "cancelled job "+id) {
+		t.Errorf("stop --slurm: exit %d, want 0 and a word about job %s:\n%s", code, id, errOut)
+	}
+	if code := p.wait(30 * time.Second); code != 1 {
+		t.Errorf("open after stop: exit %d, want 1", code)
+	}
+	if !strings.Contains(p.stderr.String(), "job "+id+" ended (CANCELLED") {
+		t.Errorf("open does not report the cancelled job:\n%s", p.stderr)
+	}
+}
+
+// TestSlurmDirect: when nbtunnel cannot log in to the node, Jupyter listens on the node's own address
+// (not 0.0.0.0), the login host forwards to it, and the token protects it.
+func TestSlurmDirect(t *testing.T) {
+	c := sharedCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Node.StopSSHD(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := c.Node.RestartSSHD(ctx); err != nil {
+			t.Errorf("restarting the node's sshd: %v", err)
+		}
+	})
+	p := start(t, userEnv(t, ""), "open", "-F", bed.SSHConfig, "--slurm", "--sbatch", "--time=5", "--venv", "envs/nb", c.Login.Alias)
+	link := p.line(90 * time.Second)
+	linkAnswers(t, link)
+	se := p.stderr.String()
+	if want := "listens on the node's address " + c.Node.Addr + " only, protected by its token"; !strings.Contains(se, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, se)
+	}
+	ss, err := c.Node.RunInNode(ctx, "ss -Hltnp | grep python || true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ss, c.Node.Addr+":") {
+		t.Errorf("Jupyter does not listen on the node's address %s:\n%s", c.Node.Addr, ss)
+	}
+	for _, bad := range []string{"0.0.0.0:", "*:", "[::]:"} {
+		if strings.Contains(ss, bad) {
+			t.Errorf("Jupyter listens on all addresses:\n%s", ss)
+		}
+	}
+	if code := p.interrupt(); code != 0 {
+		t.Errorf("exit %d after SIGINT, want 0", code)
+	}
+}
+
+// TestSlurmTimeLimit: a job that reaches its time limit is reported as that.
+func TestSlurmTimeLimit(t *testing.T) {
+	c := sharedCluster(t)
+	p := start(t, userEnv(t, ""), "open", "-F", bed.SSHConfig, "--slurm", "--sbatch", "--time=1", "--venv", "envs/nb", c.Login.Alias)
+	link := p.line(90 * time.Second)
+	linkAnswers(t, link)
+	if code := p.wait(3 * time.Minute); code != 1 {
+		t.Errorf("exit %d at the time limit, want 1", code)
+	}
+	if want := "reached its time limit (00:01:00)"; !strings.Contains(p.stderr.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, p.stderr)
+	}
+	if strings.Contains(p.stderr.String(), "connection") {
+		t.Errorf("the time limit is reported as a connection problem:\n%s", p.stderr)
+	}
+}
+
+// TestSlurmRefused: sbatch refusing the job (a bad partition, from the per-host defaults) shows the
+// scheduler's own message; Ctrl-C while a job pends cancels the job we submitted and says so.
+func TestSlurmRefusedAndCtrlC(t *testing.T) {
+	c := sharedCluster(t)
+	home := t.TempDir()
+	env := userEnv(t, home)
+	cfg := filepath.Join(home, ".config", "nbtunnel", "slurm")
+	os.MkdirAll(filepath.Dir(cfg), 0o700)
+	os.WriteFile(cfg, []byte("# defaults\nhpc   --partition=nope --time=5\n"), 0o600)
+	_, errOut, code := runCmd(t, env, "open", "-F", bed.SSHConfig, "--slurm", c.Login.Alias)
+	if code != 1 {
+		t.Errorf("open with a bad partition: exit %d, want 1", code)
+	}
+	if want := "sbatch: error: invalid partition specified: nope"; !strings.Contains(errOut, want) {
+		t.Errorf("stderr does not show the scheduler's message %q:\n%s", want, errOut)
+	}
+	if !strings.Contains(errOut, `host "hpc"`) {
+		t.Errorf("the error does not name the host:\n%s", errOut)
+	}
+
+	blocker := slurmRun(t, c, "sbatch --parsable -J blocker -o /dev/null --wrap 'sleep 300'")
+	defer slurmRun(t, c, "scancel "+blocker)
+	p := start(t, env, "open", "-F", bed.SSHConfig, "--sbatch", "--time=5", c.Login.Alias)
+	waitStderr(t, p, "queued on partition batch", 30*time.Second)
+	id := jobIDFrom(t, p.stderr.String())
+	if code := p.interrupt(); code != 0 {
+		t.Errorf("exit %d after SIGINT while pending, want 0", code)
+	}
+	if want := "cancelled job " + id; !strings.Contains(p.stderr.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, p.stderr)
+	}
+	if st := slurmRun(t, c, "squeue -h -j "+id+" -o %T"); st != "" {
+		t.Errorf("job %s after Ctrl-C: %q, want it gone", id, st)
+	}
+	_ = fmt.Sprint
+}

@@ -1,0 +1,636 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/jupyter"
+	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/slurm"
+)
+
+// slurmFlags are the cluster flags of open, list and stop.
+type slurmFlags struct {
+	on        bool
+	sbatch    string
+	sbatchSet bool
+	job       string
+}
+
+func addSlurmFlags(fs *flag.FlagSet, sf *slurmFlags) {
+	fs.BoolVar(&sf.on, "slurm", false, "HOST is a SLURM login host: run Jupyter in a batch job")
+	fs.Func("sbatch", "sbatch options for a new job (implies --slurm)", func(s string) error {
+		sf.sbatch, sf.sbatchSet, sf.on = s, true, true
+		return nil
+	})
+	fs.StringVar(&sf.job, "job", "", "(--slurm) the job to use, by id")
+}
+
+// slurmPoll is how often a waiting or watching open asks the scheduler.
+const slurmPoll = time.Second
+
+// cluster is one login host's connection and what we know of it.
+type cluster struct {
+	e     *env
+	alias string
+	h     *hostconf.Host
+	mu    sync.Mutex
+	login *proxy.Client
+}
+
+func (cl *cluster) client() *proxy.Client {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.login
+}
+
+func (cl *cluster) close() {
+	if c := cl.client(); c != nil {
+		c.Close()
+	}
+}
+
+// run runs a script of package slurm on the login host, reconnecting once when the connection is gone.
+func (cl *cluster) run(ctx context.Context, script func(nonce string) []byte) ([]byte, string, error) {
+	nonce, err := jupyter.NewNonce()
+	if err != nil {
+		return nil, "", err
+	}
+	c := cl.client()
+	select {
+	case <-c.Done():
+		nc, err := proxy.Dial(ctx, cl.h, cl.e.dialOptions(false))
+		if err != nil {
+			return nil, "", err
+		}
+		cl.mu.Lock()
+		cl.login = nc
+		cl.mu.Unlock()
+		c.Close()
+		c = nc
+	default:
+	}
+	out, err := c.Output(ctx, slurm.Command(), script(nonce))
+	var exit *proxy.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		return nil, "", err
+	}
+	return out, nonce, nil
+}
+
+func (cl *cluster) status(ctx context.Context, id string) ([]slurm.Job, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, nonce, err := cl.run(ctx, func(n string) []byte { return slurm.StatusScript(id, n) })
+	if err != nil {
+		return nil, fmt.Errorf("asking the scheduler on %s: %w", cl.alias, err)
+	}
+	jobs, err := slurm.ParseStatus(out, nonce)
+	if err != nil {
+		return nil, fmt.Errorf("asking the scheduler on %s: %w", cl.alias, err)
+	}
+	return jobs, nil
+}
+
+func (cl *cluster) job(ctx context.Context, id string) (slurm.Job, error) {
+	jobs, err := cl.status(ctx, id)
+	if err != nil {
+		return slurm.Job{}, err
+	}
+	for _, j := range jobs {
+		if j.ID == id {
+			return j, nil
+		}
+	}
+	return slurm.Job{}, fmt.Errorf("job %s is not known to the scheduler on %s", id, cl.alias)
+}
+
+func (cl *cluster) cancel(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, nonce, err := cl.run(ctx, func(n string) []byte { return slurm.CancelScript(id, n) })
+	if err != nil {
+		return fmt.Errorf("cancelling job %s on %s: %w", id, cl.alias, err)
+	}
+	if err := slurm.ParseCancel(out, nonce); err != nil {
+		return fmt.Errorf("cancelling job %s on %s: %w", id, cl.alias, err)
+	}
+	return nil
+}
+
+// sbatchDefaults reads the per-host default sbatch options from CONFIG/nbtunnel/slurm.
+func (e *env) sbatchDefaults(alias string) (string, string, error) {
+	path := filepath.Join(stateDir(e.getenv), "slurm")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", path, nil
+	}
+	if err != nil {
+		return "", path, err
+	}
+	v, err := slurm.Defaults(data, path, alias)
+	return v, path, err
+}
+
+// openSlurm is open --slurm: find or submit our job, wait for it, forward to its Jupyter, watch.
+func (e *env) openSlurm(ctx context.Context, alias string, hf *hostFlags, sf *slurmFlags, launch jupyter.LaunchOptions, localPort int) int {
+	h, login, code := e.connect(ctx, alias, hf)
+	if login == nil {
+		return code
+	}
+	cl := &cluster{e: e, alias: alias, h: h, login: login}
+	defer cl.close()
+	fail := func(err error) int { return e.exitCode(alias, h, err) }
+
+	var j slurm.Job
+	submitted := false
+	switch {
+	case sf.job != "":
+		jj, err := cl.job(ctx, sf.job)
+		if err != nil {
+			return fail(err)
+		}
+		j = jj
+	case !sf.sbatchSet:
+		jobs, err := cl.status(ctx, "")
+		if err != nil {
+			return fail(err)
+		}
+		if len(jobs) > 0 {
+			j = jobs[len(jobs)-1]
+			e.ui.say("found job %s of ours (%s%s); attaching", j.ID, j.State, onNode(j))
+			if len(jobs) > 1 {
+				e.ui.say("%d other job(s) of ours on %s; pick one with --job ID ('nbtunnel list --slurm %s')", len(jobs)-1, alias, alias)
+			}
+		}
+	}
+	if j.ID == "" {
+		args := sf.sbatch
+		if !sf.sbatchSet {
+			def, path, err := e.sbatchDefaults(alias)
+			if err != nil {
+				return fail(withHint(err, "fix or remove "+path))
+			}
+			if def != "" {
+				e.ui.status("sbatch options for %s from %s: %s", alias, path, def)
+			}
+			args = def
+		}
+		sargs, err := slurm.SplitArgs(args)
+		if err != nil {
+			return fail(usagef("open: %v", err))
+		}
+		token, err := newToken()
+		if err != nil {
+			return fail(err)
+		}
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		out, nonce, err := cl.run(sctx, func(n string) []byte {
+			return slurm.SubmitScript(slurm.SubmitOptions{Sbatch: sargs, Launch: launch, Token: token}, n)
+		})
+		cancel()
+		if err != nil {
+			return fail(fmt.Errorf("submitting a job on %s: %w", alias, err))
+		}
+		id, err := slurm.ParseSubmit(out, nonce)
+		if err != nil {
+			var se *slurm.SubmitError
+			if errors.As(err, &se) {
+				return fail(withHint(fmt.Errorf("submitting a job on %s: %w", alias, err),
+					"check the --sbatch options (or the defaults in "+filepath.Join(stateDir(e.getenv), "slurm")+")"))
+			}
+			return fail(fmt.Errorf("submitting a job on %s: %w", alias, err))
+		}
+		submitted = true
+		e.ui.say("submitted job %s on %s", id, alias)
+		j = slurm.Job{ID: id}
+	}
+	return e.followJob(ctx, cl, j.ID, submitted, localPort)
+}
+
+func onNode(j slurm.Job) string {
+	if j.Node == "" {
+		return ""
+	}
+	return " on " + j.Node
+}
+
+// jobEnded is a job that left the queue while we waited or watched.
+type jobEnded struct{ j slurm.Job }
+
+func (e *jobEnded) Error() string {
+	j := e.j
+	if j.TimedOut() {
+		return fmt.Sprintf("job %s reached its time limit (%s) and was ended by the scheduler; its Jupyter is gone", j.ID, orDash(j.TimeLimit))
+	}
+	why := ""
+	if j.Reason != "" && j.Reason != "None" {
+		why = ", reason " + j.Reason
+	}
+	return fmt.Sprintf("job %s ended (%s%s); its Jupyter is gone", j.ID, orDash(j.State), why)
+}
+
+// followJob waits for job id to run, decides how to reach the node, waits for Jupyter and forwards.
+func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted bool, localPort int) int {
+	fail := func(err error) int { return e.exitCode(cl.alias, cl.h, err) }
+	cancelOurs := func(why string) {
+		if !submitted {
+			return
+		}
+		cctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := cl.cancel(cctx, id); err != nil {
+			e.ui.warn("%v", err)
+			return
+		}
+		e.ui.say("cancelled job %s, which this nbtunnel submitted (%s)", id, why)
+	}
+
+	// Wait until it runs and has recorded its node.
+	var j slurm.Job
+	last, lastSaid := "", time.Time{}
+	start := time.Now()
+	for {
+		var err error
+		j, err = cl.job(ctx, id)
+		if ctx.Err() != nil {
+			cancelOurs("interrupted while it waited")
+			return 0
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if j.Ended {
+			return fail(&jobEnded{j})
+		}
+		if j.State == "RUNNING" && j.Node != "" && j.NodeAddr != "" {
+			break
+		}
+		now := fmt.Sprintf("%s/%s", j.State, j.Reason)
+		if now != last || time.Since(lastSaid) > 30*time.Second {
+			switch j.State {
+			case "PENDING":
+				e.ui.say("job %s queued on partition %s (%s); waiting %s ...", id, orDash(j.Partition), orDash(j.Reason), time.Since(start).Round(time.Second))
+			default:
+				e.ui.say("job %s %s%s; waiting ...", id, strings.ToLower(j.State), onNode(j))
+			}
+			last, lastSaid = now, time.Now()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(slurmPoll):
+		}
+	}
+	e.ui.say("job %s running on %s; starting Jupyter ...", id, j.Node)
+	running := time.Now()
+
+	// Where Jupyter listens: the node's loopback when we can log in to the node through the login host,
+	// else the node's own address (with its token).
+	node, err := e.decideMode(ctx, cl, &j)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0
+		}
+		return fail(err)
+	}
+	hop := node != nil
+	defer func() {
+		if node != nil {
+			node.Close()
+		}
+	}()
+
+	// Wait for the server.
+	var r jupyter.LaunchResult
+	for {
+		if ctx.Err() != nil {
+			e.ui.say("job %s keeps running on %s; 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias)
+			return 0
+		}
+		rr, ok, err := j.Server()
+		if err != nil {
+			var le *jupyter.LaunchError
+			if errors.As(err, &le) {
+				cancelOurs("its Jupyter did not start")
+				return fail(e.explainLaunch(j.Node, le))
+			}
+			return fail(fmt.Errorf("job %s on %s: %w", id, j.Node, err))
+		}
+		if ok {
+			r = rr
+			break
+		}
+		select {
+		case <-ctx.Done():
+			continue
+		case <-time.After(slurmPoll / 4):
+		}
+		nj, err := cl.job(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
+			return fail(err)
+		}
+		if nj.Ended {
+			return fail(&jobEnded{nj})
+		}
+		j = nj
+	}
+
+	state := loadPortState(e.getenv)
+	fwd, err := listenFor(ctx, localPort, state.get(cl.alias, "slurm"), r.Server)
+	if err != nil {
+		return fail(err)
+	}
+	serveCtx, stopServe := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- fwd.Serve(serveCtx) }()
+	defer func() {
+		stopServe()
+		fwd.Close()
+		<-served
+	}()
+	point := func(s jupyter.Server) {
+		if hop {
+			if node == nil {
+				fwd.SetTarget(nil, "", "")
+				return
+			}
+			network, addr := s.Target()
+			fwd.SetTarget(node, network, addr)
+			return
+		}
+		fwd.SetTarget(cl.client(), "tcp", directAddr(j, s))
+	}
+	point(r.Server)
+	if err := confirmLink(ctx, fwd.Port(), r.Server); err != nil {
+		return fail(fmt.Errorf("job %s on %s: %w", id, j.Node, err))
+	}
+	link := r.Server.Link(fwd.Port())
+	e.ui.link(link)
+	e.ui.status("link live %v after the job started running", time.Since(running).Round(time.Millisecond))
+	if hop {
+		e.ui.say("forwarding to %s on %s through %s (ssh to the node; Jupyter listens on the node's loopback); Ctrl-C to stop", r.Server, j.Node, cl.alias)
+	} else {
+		e.ui.say("forwarding to %s %s from %s (Jupyter listens on the node's own address, protected by its token); Ctrl-C to stop", r.Server.Kind, directAddr(j, r.Server), cl.alias)
+	}
+	if err := state.set(cl.alias, "slurm", fwd.Port()); err != nil {
+		e.ui.warn("%v", err)
+	}
+
+	// Watch the job and its server.
+	cur := r.Server
+	for {
+		select {
+		case <-ctx.Done():
+			e.ui.say("job %s keeps running on %s; 'nbtunnel open --slurm %s' attaches again, 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias, cl.alias)
+			return 0
+		case <-time.After(2 * slurmPoll):
+		}
+		nj, err := cl.job(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
+			e.ui.status("%v", err)
+			continue
+		}
+		if nj.Ended {
+			return fail(&jobEnded{nj})
+		}
+		j = nj
+		if hop {
+			lost := node == nil
+			if !lost {
+				select {
+				case <-node.Done():
+					lost = true
+					e.ui.say("connection to %s lost; reconnecting", j.Node)
+					node.Close()
+					node = nil
+					point(cur)
+				default:
+				}
+			}
+			if lost {
+				nn, err := e.dialNode(ctx, cl, j)
+				if err != nil {
+					e.ui.status("reconnecting to %s: %v", j.Node, err)
+					continue
+				}
+				node = nn
+				point(cur)
+			}
+		}
+		s, ok, err := j.Server()
+		if err != nil || !ok {
+			continue
+		}
+		if s.Server.PID == cur.PID && s.Server.Port == cur.Port && s.Server.Sock == cur.Sock && s.Server.Token == cur.Token {
+			if !hop {
+				point(cur) // the login connection may be new
+			}
+			continue
+		}
+		point(s.Server)
+		if err := confirmLink(ctx, fwd.Port(), s.Server); err != nil {
+			e.ui.status("job %s: the restarted Jupyter does not answer yet: %v", id, err)
+			continue
+		}
+		e.ui.say("Jupyter in job %s started again (%s)", id, s.Server)
+		if nl := s.Server.Link(fwd.Port()); nl != link {
+			link = nl
+			e.ui.link(link)
+		}
+		cur = s.Server
+	}
+}
+
+// directAddr is where the login host reaches a server bound to the node's own address.
+func directAddr(j slurm.Job, s jupyter.Server) string {
+	host := j.NodeAddr
+	if ip := net.ParseIP(s.Hostname); ip != nil && !ip.IsUnspecified() {
+		host = ip.String()
+	}
+	return net.JoinHostPort(host, strconv.Itoa(s.Port))
+}
+
+// confirmLink checks that the link answers through the local forward.
+func confirmLink(ctx context.Context, port int, s jupyter.Server) error {
+	local := "127.0.0.1:" + strconv.Itoa(port)
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", local)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := proxy.Probe(pctx, dial, s); err != nil {
+		return fmt.Errorf("checking the link through %s: %w", local, err)
+	}
+	return nil
+}
+
+// nodeHost is how we log in to a job's node: as on the login host (user, keys, host-key database), at the
+// node's address, through the login host's connection.
+func nodeHost(login *hostconf.Host, j slurm.Job) *hostconf.Host {
+	n := *login
+	n.Alias = j.Node
+	n.HostName = j.NodeAddr
+	if n.HostName == "" {
+		n.HostName = j.Node
+	}
+	n.Port = 22
+	n.HostKeyAlias = ""
+	n.ProxyJump = nil
+	n.ProxyCommand = ""
+	n.ControlPath = ""
+	n.ControlMaster = ""
+	n.LocalForwards = nil
+	return &n
+}
+
+func (e *env) dialNode(ctx context.Context, cl *cluster, j slurm.Job) (*proxy.Client, error) {
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	return proxy.DialVia(dctx, cl.client(), nodeHost(cl.h, j), e.dialOptions(false))
+}
+
+// decideMode returns a connection to the node when Jupyter listens on its loopback (hop mode), or nil
+// when it listens on the node's address (direct mode). A job whose mode is already recorded keeps it.
+func (e *env) decideMode(ctx context.Context, cl *cluster, j *slurm.Job) (*proxy.Client, error) {
+	if j.Mode == "" {
+		node, derr := e.dialNode(ctx, cl, *j)
+		mode := "loopback"
+		if derr != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			mode = "addr=" + j.NodeAddr
+		}
+		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		out, nonce, err := cl.run(mctx, func(n string) []byte { return slurm.ModeScript(j.ID, mode, n) })
+		cancel()
+		if err == nil {
+			mode, err = slurm.ParseMode(out, nonce)
+		}
+		if err != nil {
+			if node != nil {
+				node.Close()
+			}
+			return nil, fmt.Errorf("telling job %s where Jupyter listens: %w", j.ID, err)
+		}
+		j.Mode = mode
+		if mode == "loopback" && node != nil {
+			e.ui.say("reaching %s by ssh through %s: Jupyter listens on the node's loopback", j.Node, cl.alias)
+			return node, nil
+		}
+		if node != nil {
+			node.Close()
+		}
+		if derr != nil {
+			e.ui.say("cannot log in to %s through %s (%v): Jupyter listens on the node's address %s only, protected by its token", j.Node, cl.alias, derr, j.NodeAddr)
+		}
+	}
+	if j.Mode == "loopback" {
+		node, err := e.dialNode(ctx, cl, *j)
+		if err != nil {
+			return nil, withHint(fmt.Errorf("job %s: Jupyter listens on the loopback of %s, but logging in there through %s failed: %w", j.ID, j.Node, cl.alias, err),
+				"the site may allow ssh to a node only while you have a job there; check 'ssh -J "+cl.alias+" "+j.Node+"'")
+		}
+		e.ui.status("logged in to %s through %s", j.Node, cl.alias)
+		return node, nil
+	}
+	if !strings.HasPrefix(j.Mode, "addr=") {
+		return nil, fmt.Errorf("job %s: unknown mode %q in its records", j.ID, j.Mode)
+	}
+	e.ui.say("Jupyter of job %s listens on %s only (%s is not reachable by ssh), protected by its token", j.ID, strings.TrimPrefix(j.Mode, "addr="), j.Node)
+	return nil, nil
+}
+
+// listSlurm is list --slurm: our jobs, with node, state, time left and their servers.
+func (e *env) listSlurm(ctx context.Context, alias string, hf *hostFlags) int {
+	h, login, code := e.connect(ctx, alias, hf)
+	if login == nil {
+		return code
+	}
+	cl := &cluster{e: e, alias: alias, h: h, login: login}
+	defer cl.close()
+	jobs, err := cl.status(ctx, "")
+	if err != nil {
+		return e.exitCode(alias, h, err)
+	}
+	if len(jobs) == 0 {
+		e.ui.say("no job of ours (%s) on %s", slurm.JobName, alias)
+		return 0
+	}
+	w := tabwriter.NewWriter(e.ui.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "JOB\tSTATE\tNODE\tTIME LEFT\tPARTITION\tSERVER")
+	for _, j := range jobs {
+		server := "-"
+		if s, ok, err := j.Server(); err != nil {
+			server = "failed to start"
+		} else if ok {
+			where := "loopback"
+			if strings.HasPrefix(j.Mode, "addr=") {
+				where = directAddr(j, s.Server)
+			}
+			server = fmt.Sprintf("%s pid %d (%s, %s)", s.Server.Kind, s.Server.PID, where, describeAddr(s.Server))
+		} else if j.State == "RUNNING" {
+			server = "starting"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.State, orDash(j.Node), orDash(j.TimeLeft), orDash(j.Partition), printable(server))
+	}
+	w.Flush()
+	return 0
+}
+
+func describeAddr(s jupyter.Server) string {
+	if s.Sock != "" {
+		return "socket " + s.Sock
+	}
+	return "port " + strconv.Itoa(s.Port)
+}
+
+// stopSlurm is stop --slurm: scancel our job (--job ID), or every job of ours.
+func (e *env) stopSlurm(ctx context.Context, alias string, hf *hostFlags, sf *slurmFlags) int {
+	h, login, code := e.connect(ctx, alias, hf)
+	if login == nil {
+		return code
+	}
+	cl := &cluster{e: e, alias: alias, h: h, login: login}
+	defer cl.close()
+	jobs, err := cl.status(ctx, "")
+	if err != nil {
+		return e.exitCode(alias, h, err)
+	}
+	n := 0
+	for _, j := range jobs {
+		if sf.job != "" && j.ID != sf.job {
+			continue
+		}
+		if err := cl.cancel(ctx, j.ID); err != nil {
+			return e.exitCode(alias, h, err)
+		}
+		e.ui.say("cancelled job %s (%s%s)", j.ID, j.State, onNode(j))
+		n++
+	}
+	if n == 0 {
+		if sf.job != "" {
+			return e.exitCode(alias, h, withHint(fmt.Errorf("no job %s of ours (%s) on %s", sf.job, slurm.JobName, alias), "'nbtunnel list --slurm "+alias+"' shows them"))
+		}
+		e.ui.say("no job of ours (%s) on %s", slurm.JobName, alias)
+	}
+	return 0
+}
