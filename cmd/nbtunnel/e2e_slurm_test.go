@@ -5,6 +5,7 @@ package main_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -259,13 +260,30 @@ func TestSlurmDirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(ss, c.Node.Addr+":") {
-		t.Errorf("Jupyter does not listen on the node's address %s:\n%s", c.Node.Addr, ss)
-	}
-	for _, bad := range []string{"0.0.0.0:", "*:", "[::]:"} {
-		if strings.Contains(ss, bad) {
-			t.Errorf("Jupyter listens on all addresses:\n%s", ss)
+	var addr string
+	for _, l := range strings.Split(ss, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 4 {
+			continue
 		}
+		if !strings.HasPrefix(f[3], c.Node.Addr+":") {
+			t.Errorf("Jupyter listens on %s, want the node's address %s only", f[3], c.Node.Addr)
+		}
+		addr = f[3]
+	}
+	if addr == "" {
+		t.Fatalf("no Jupyter listening on the node:\n%s", ss)
+	}
+	// From the login host, without the token, the server refuses.
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, a string) (net.Conn, error) { return c.Login.DialContext(ctx, network, a) }}}
+	resp, err := hc.Get("http://" + addr + "/api/status")
+	if err != nil {
+		t.Fatalf("GET api/status from the login host: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("GET api/status from the login host without the token = %d, want 403", resp.StatusCode)
 	}
 	if code := p.interrupt(); code != 0 {
 		t.Errorf("exit %d after SIGINT, want 0", code)

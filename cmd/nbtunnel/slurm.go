@@ -281,7 +281,11 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		if now != last || time.Since(lastSaid) > 30*time.Second {
 			switch j.State {
 			case "PENDING":
-				e.ui.say("job %s queued on partition %s (%s); waiting %s ...", id, orDash(j.Partition), orDash(j.Reason), time.Since(start).Round(time.Second))
+				why := ""
+				if j.Reason != "" {
+					why = " (" + j.Reason + ")"
+				}
+				e.ui.say("job %s queued on partition %s%s; waiting %s ...", id, orDash(j.Partition), why, time.Since(start).Round(time.Second))
 			default:
 				e.ui.say("job %s %s%s; waiting ...", id, strings.ToLower(j.State), onNode(j))
 			}

@@ -498,6 +498,10 @@ func (h *Host) StopSSHD(ctx context.Context) error {
 	if p == nil {
 		return nil
 	}
+	if h.holder != 0 {
+		// nsenter forks sshd: signal its group (per-connection sshd processes have sessions of their own).
+		p.signalGroup(syscall.SIGTERM)
+	}
 	p.signal(syscall.SIGTERM)
 	deadline := time.Now().Add(5 * time.Second)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
