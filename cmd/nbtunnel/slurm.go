@@ -38,7 +38,7 @@ func addSlurmFlags(fs *flag.FlagSet, sf *slurmFlags) {
 }
 
 // slurmPoll is how often a waiting or watching open asks the scheduler.
-const slurmPoll = time.Second
+const slurmPoll = 500 * time.Millisecond
 
 // cluster is one login host's connection and what we know of it.
 type cluster struct {
@@ -401,7 +401,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		case <-ctx.Done():
 			e.ui.say("job %s keeps running on %s; 'nbtunnel open --slurm %s' attaches again, 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias, cl.alias)
 			return 0
-		case <-time.After(2 * slurmPoll):
+		case <-time.After(4 * slurmPoll):
 		}
 		nj, err := cl.job(ctx, id)
 		if err != nil {
