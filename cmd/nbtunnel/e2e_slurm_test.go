@@ -209,6 +209,17 @@ func TestSlurmOpen(t *testing.T) {
 		}
 	}
 
+	// On the login host itself, the job's runtime file (shared home, a pid of the node's) is not taken for a
+	// stale one, and open without --slurm points at the job instead of starting Jupyter on the login host.
+	_, errOut, code = runCmd(t, env, "list", "-F", bed.SSHConfig, c.Login.Alias)
+	if code != 0 || !strings.Contains(errOut, "on node cn1) belongs to job "+id) {
+		t.Errorf("plain list on the login host: exit %d, want 0 and a word about job %s:\n%s", code, id, errOut)
+	}
+	_, errOut, code = runCmd(t, env, "open", "-F", bed.SSHConfig, c.Login.Alias)
+	if code != 1 || !strings.Contains(errOut, "'nbtunnel open --slurm hpc' forwards to") {
+		t.Errorf("plain open on the login host: exit %d, want 1 and a hint to use --slurm:\n%s", code, errOut)
+	}
+
 	// A crash of Jupyter inside the job: the job starts it again and the link follows.
 	pid := launchPID(string(launch))
 	if pid == "" {

@@ -55,6 +55,7 @@ func cmdList(ctx context.Context, e *env, args []string) int {
 	for _, p := range found.Problems {
 		e.ui.warn("%v", p)
 	}
+	e.noteJobServers(ctx, c, alias, found)
 	entries := make([]listEntry, 0, len(found.Live))
 	for _, s := range found.Live {
 		entries = append(entries, toEntry(s))

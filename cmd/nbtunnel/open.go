@@ -46,7 +46,7 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		Select:    *sel,
 		Reconnect: true,
 		Logf:      e.ui.say,
-		NoServer:  e.startHook(alias, &sf, launch),
+		NoServer:  e.clusterAware(alias, e.startHook(alias, &sf, launch)),
 		Listen: func(ctx context.Context, s jupyter.Server) (*proxy.Forwarder, error) {
 			return listenFor(ctx, *localPort, state.get(alias, serverID(s)), s)
 		},

@@ -638,3 +638,53 @@ func (e *env) stopSlurm(ctx context.Context, alias string, hf *hostFlags, sf *sl
 	}
 	return 0
 }
+
+// jobServers maps the runtime files of f's servers whose pid is not alive here to the job of ours that
+// runs them on another node (a shared home shows every node's runtime files). It asks the scheduler only
+// when there are such files, and returns nil when the host has no SLURM or no job of ours.
+func (e *env) jobServers(ctx context.Context, c *proxy.Client, f *proxy.Found) map[string]slurm.Job {
+	// Every skipped file counts, not only those whose pid is dead here: a node's pid may name some other
+	// process on this host.
+	if len(f.Skipped) == 0 {
+		return nil
+	}
+	cl := &cluster{e: e, alias: c.Host.Alias, h: c.Host, login: c}
+	jobs, err := cl.status(ctx, "")
+	if err != nil {
+		e.ui.status("not a cluster login host? %v", err)
+		return nil
+	}
+	m := map[string]slurm.Job{}
+	for _, j := range jobs {
+		if r, ok, err := j.Server(); ok && err == nil && r.Server.File != "" {
+			m[r.Server.File] = j
+		}
+	}
+	return m
+}
+
+// noteJobServers says which runtime files belong to servers of our jobs on other nodes, so that they are
+// not taken for stale ones; it returns how many there were.
+func (e *env) noteJobServers(ctx context.Context, c *proxy.Client, alias string, f *proxy.Found) int {
+	m := e.jobServers(ctx, c, f)
+	n := 0
+	for _, sk := range f.Skipped {
+		if j, ok := m[sk.Server.File]; ok {
+			e.ui.say("%s (pid %d on node %s) belongs to job %s, running there: 'nbtunnel open --slurm %s' forwards to it", sk.Server.File, sk.Server.PID, j.Node, j.ID, alias)
+			n++
+		}
+	}
+	return n
+}
+
+// clusterAware wraps open's NoServer hook: on a login host whose only servers run in our jobs on other
+// nodes, open points at them instead of starting Jupyter on the login host.
+func (e *env) clusterAware(alias string, next func(context.Context, *proxy.Client, *proxy.Found) (*jupyter.Server, error)) func(context.Context, *proxy.Client, *proxy.Found) (*jupyter.Server, error) {
+	return func(ctx context.Context, c *proxy.Client, f *proxy.Found) (*jupyter.Server, error) {
+		if e.noteJobServers(ctx, c, alias, f) > 0 {
+			return nil, withHint(fmt.Errorf("no Jupyter server runs on %s itself; the ones found run in batch jobs on other nodes", alias),
+				fmt.Sprintf("'nbtunnel open --slurm %s' forwards to your job's server", alias))
+		}
+		return next(ctx, c, f)
+	}
+}
