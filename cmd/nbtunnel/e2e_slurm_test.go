@@ -54,6 +54,8 @@ func sharedCluster(t *testing.T) *testbed.Cluster {
 				return
 			}
 		}
+		out, err := cluster.Slurm(ctx, "squeue -u $(id -un)")
+		t.Logf("jobs still in the queue after the test: %v\n%s", err, out)
 	})
 	return cluster
 }
@@ -138,6 +140,9 @@ func jobIDFrom(t *testing.T, stderr string) string {
 // first nbtunnel says so.
 func TestSlurmOpen(t *testing.T) {
 	c := sharedCluster(t)
+	t0 := time.Now()
+	step := func(what string) { t.Logf("%6.2fs %s", time.Since(t0).Seconds(), what) }
+	defer step("end")
 	blocker := slurmRun(t, c, "sbatch --parsable -J blocker -o /dev/null --wrap 'sleep 300'")
 	env := userEnv(t, "")
 	p := start(t, env, "open", "-F", bed.SSHConfig, "--slurm", "--sbatch", "--time=10 --comment='nbtunnel e2e'", "--venv", "envs/nb", "--notebook", c.Login.Alias)
@@ -182,6 +187,7 @@ func TestSlurmOpen(t *testing.T) {
 		}
 	}
 
+	step("Reattach from a fresh")
 	// Reattach from a fresh nbtunnel with a state directory of its own.
 	p2 := start(t, userEnv(t, ""), "open", "-F", bed.SSHConfig, "--slurm", c.Login.Alias)
 	link2 := p2.line(60 * time.Second)
@@ -198,6 +204,7 @@ func TestSlurmOpen(t *testing.T) {
 		t.Errorf("job %s after the reattached nbtunnel's Ctrl-C: %q, want RUNNING (only a job we submitted and wait for is cancelled)", id, st)
 	}
 
+	step("list shows the job")
 	// list shows the job with node, state, time left and its server.
 	out, errOut, code := runCmd(t, env, "list", "-F", bed.SSHConfig, "--slurm", c.Login.Alias)
 	if code != 0 {
@@ -209,6 +216,7 @@ func TestSlurmOpen(t *testing.T) {
 		}
 	}
 
+	step("On the login host itself")
 	// On the login host itself, the job's runtime file (shared home, a pid of the node's) is not taken for a
 	// stale one, and open without --slurm points at the job instead of starting Jupyter on the login host.
 	_, errOut, code = runCmd(t, env, "list", "-F", bed.SSHConfig, c.Login.Alias)
@@ -220,6 +228,7 @@ func TestSlurmOpen(t *testing.T) {
 		t.Errorf("plain open on the login host: exit %d, want 1 and a hint to use --slurm:\n%s", code, errOut)
 	}
 
+	step("A crash of Jupyter")
 	// A crash of Jupyter inside the job: the job starts it again and the link follows.
 	pid := launchPID(string(launch))
 	if pid == "" {
@@ -231,6 +240,7 @@ func TestSlurmOpen(t *testing.T) {
 	waitStderr(t, p, "started again", 60*time.Second)
 	linkAnswers(t, link)
 
+	step("stop cancels the job")
 	// stop cancels the job; the open nbtunnel reports the end as such.
 	_, errOut, code = runCmd(t, env, "stop", "-F", bed.SSHConfig, "--slurm", c.Login.Alias)
 	if code != 0 || !strings.Contains(errOut, "cancelled job "+id) {
@@ -353,4 +363,63 @@ func TestSlurmRefusedAndCtrlC(t *testing.T) {
 		t.Errorf("job %s after Ctrl-C: %q, want it gone", id, st)
 	}
 	_ = fmt.Sprint
+}
+
+// TestSlurmPutty: open --putty SESSION --slurm, with the node's host key in PuTTY's cache: the job's link
+// answers through a hop to the node.
+func TestSlurmPutty(t *testing.T) {
+	c := sharedCluster(t)
+	u := newPuttyUser(t)
+	u.session(t, "hpc-putty", c.Login, ppkKey(t, 3, ""))
+	u.trust(t, c.Login, c.Node)
+	p := start(t, u.env, "open", "--putty", "hpc-putty", "--slurm", "--sbatch", "--time=5", "--venv", "envs/nb")
+	link := p.line(90 * time.Second)
+	linkAnswers(t, link)
+	if want := "reaching cn1 by ssh through hpc-putty"; !strings.Contains(p.stderr.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, p.stderr)
+	}
+	if code := p.interrupt(); code != 0 {
+		t.Errorf("exit %d after SIGINT, want 0", code)
+	}
+	out, errOut, code := runCmd(t, u.env, "stop", "--putty", "hpc-putty", "--slurm")
+	if code != 0 || !strings.Contains(errOut, "cancelled job") {
+		t.Errorf("stop --putty --slurm: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+}
+
+// TestSlurmNodeHostKeyUnknown: a node whose host key the user's known_hosts lacks is refused, not gone
+// around (no fallback to the node's address), and the job we submitted is cancelled.
+func TestSlurmNodeHostKeyUnknown(t *testing.T) {
+	c := sharedCluster(t)
+	dir := t.TempDir()
+	kh, err := os.ReadFile(bed.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []string
+	for _, l := range strings.Split(string(kh), "\n") {
+		if l != "" && !strings.Contains(l, c.Node.Addr) {
+			keep = append(keep, l)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(strings.Join(keep, "\n")+"\n"), 0o600)
+	cfg, err := os.ReadFile(bed.SSHConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "ssh_config")
+	os.WriteFile(cfgPath, []byte(strings.ReplaceAll(string(cfg), bed.KnownHosts, filepath.Join(dir, "known_hosts"))), 0o600)
+	_, errOut, code := runCmd(t, userEnv(t, ""), "open", "-F", cfgPath, "--sbatch", "--time=5", c.Login.Alias)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	id := jobIDFrom(t, errOut)
+	for _, want := range []string{"logging in to node cn1", "host key", "cancelled job " + id} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "listens on the node's address") {
+		t.Errorf("an unknown node host key led to the node's address instead of a refusal:\n%s", errOut)
+	}
 }

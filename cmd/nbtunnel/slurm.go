@@ -45,6 +45,9 @@ type cluster struct {
 	e     *env
 	alias string
 	h     *hostconf.Host
+	// nodeKeys checks the nodes' host keys: the login host's known_hosts, or for a PuTTY session
+	// PuTTY's whole host-key cache (a session's own checker is bound to the session's host).
+	nodeKeys hostconf.HostKeyChecker
 	mu    sync.Mutex
 	login *proxy.Client
 }
@@ -129,6 +132,26 @@ func (cl *cluster) cancel(ctx context.Context, id string) error {
 	return nil
 }
 
+// newCluster connects to the login host.
+func (e *env) newCluster(ctx context.Context, alias string, hf *hostFlags) (*cluster, int) {
+	h, login, code := e.connect(ctx, alias, hf)
+	if login == nil {
+		return nil, code
+	}
+	cl := &cluster{e: e, alias: alias, h: h, login: login}
+	if hf.putty != "" {
+		store, err := e.puttyStore()
+		if err == nil {
+			cl.nodeKeys, err = store.HostKeys()
+		}
+		if err != nil {
+			login.Close()
+			return nil, e.exitCode(alias, h, err)
+		}
+	}
+	return cl, 0
+}
+
 // sbatchDefaults reads the per-host default sbatch options from CONFIG/nbtunnel/slurm.
 func (e *env) sbatchDefaults(alias string) (string, string, error) {
 	path := filepath.Join(stateDir(e.getenv), "slurm")
@@ -145,11 +168,11 @@ func (e *env) sbatchDefaults(alias string) (string, string, error) {
 
 // openSlurm is open --slurm: find or submit our job, wait for it, forward to its Jupyter, watch.
 func (e *env) openSlurm(ctx context.Context, alias string, hf *hostFlags, sf *slurmFlags, launch jupyter.LaunchOptions, localPort int) int {
-	h, login, code := e.connect(ctx, alias, hf)
-	if login == nil {
+	cl, code := e.newCluster(ctx, alias, hf)
+	if cl == nil {
 		return code
 	}
-	cl := &cluster{e: e, alias: alias, h: h, login: login}
+	h := cl.h
 	defer cl.close()
 	fail := func(err error) int { return e.exitCode(alias, h, err) }
 
@@ -304,8 +327,10 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 	node, err := e.decideMode(ctx, cl, &j)
 	if err != nil {
 		if ctx.Err() != nil {
+			cancelOurs("interrupted while it started")
 			return 0
 		}
+		cancelOurs("its node could not be reached")
 		return fail(err)
 	}
 	hop := node != nil
@@ -488,7 +513,7 @@ func confirmLink(ctx context.Context, port int, s jupyter.Server) error {
 
 // nodeHost is how we log in to a job's node: as on the login host (user, keys, host-key database), at the
 // node's address, through the login host's connection.
-func nodeHost(login *hostconf.Host, j slurm.Job) *hostconf.Host {
+func nodeHost(login *hostconf.Host, keys hostconf.HostKeyChecker, j slurm.Job) *hostconf.Host {
 	n := *login
 	n.Alias = j.Node
 	n.HostName = j.NodeAddr
@@ -497,6 +522,9 @@ func nodeHost(login *hostconf.Host, j slurm.Job) *hostconf.Host {
 	}
 	n.Port = 22
 	n.HostKeyAlias = ""
+	if keys != nil {
+		n.HostKeys = keys
+	}
 	n.ProxyJump = nil
 	n.ProxyCommand = ""
 	n.ControlPath = ""
@@ -508,7 +536,7 @@ func nodeHost(login *hostconf.Host, j slurm.Job) *hostconf.Host {
 func (e *env) dialNode(ctx context.Context, cl *cluster, j slurm.Job) (*proxy.Client, error) {
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	return proxy.DialVia(dctx, cl.client(), nodeHost(cl.h, j), e.dialOptions(false))
+	return proxy.DialVia(dctx, cl.client(), nodeHost(cl.h, cl.nodeKeys, j), e.dialOptions(false))
 }
 
 // decideMode returns a connection to the node when Jupyter listens on its loopback (hop mode), or nil
@@ -520,6 +548,12 @@ func (e *env) decideMode(ctx context.Context, cl *cluster, j *slurm.Job) (*proxy
 		if derr != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			var hk *hostconf.HostKeyError
+			if errors.As(derr, &hk) {
+				// An unknown or changed host key is the user's to settle, never a reason to go around it.
+				return nil, withHint(fmt.Errorf("job %s: logging in to node %s (%s) through %s: %w", j.ID, j.Node, j.NodeAddr, cl.alias, derr),
+					"check the node's host key, then add it to your known hosts (ssh -J "+cl.alias+" "+j.NodeAddr+" once), and try again")
 			}
 			mode = "addr=" + j.NodeAddr
 		}
@@ -565,11 +599,11 @@ func (e *env) decideMode(ctx context.Context, cl *cluster, j *slurm.Job) (*proxy
 
 // listSlurm is list --slurm: our jobs, with node, state, time left and their servers.
 func (e *env) listSlurm(ctx context.Context, alias string, hf *hostFlags) int {
-	h, login, code := e.connect(ctx, alias, hf)
-	if login == nil {
+	cl, code := e.newCluster(ctx, alias, hf)
+	if cl == nil {
 		return code
 	}
-	cl := &cluster{e: e, alias: alias, h: h, login: login}
+	h := cl.h
 	defer cl.close()
 	jobs, err := cl.status(ctx, "")
 	if err != nil {
@@ -609,11 +643,11 @@ func describeAddr(s jupyter.Server) string {
 
 // stopSlurm is stop --slurm: scancel our job (--job ID), or every job of ours.
 func (e *env) stopSlurm(ctx context.Context, alias string, hf *hostFlags, sf *slurmFlags) int {
-	h, login, code := e.connect(ctx, alias, hf)
-	if login == nil {
+	cl, code := e.newCluster(ctx, alias, hf)
+	if cl == nil {
 		return code
 	}
-	cl := &cluster{e: e, alias: alias, h: h, login: login}
+	h := cl.h
 	defer cl.close()
 	jobs, err := cl.status(ctx, "")
 	if err != nil {
