@@ -297,7 +297,9 @@ func TestSlurmDirect(t *testing.T) {
 	}
 	// From the login host, without the token, the server refuses.
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, network, a string) (net.Conn, error) { return c.Login.DialContext(ctx, network, a) }}}
+		DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+			return c.Login.DialContext(ctx, network, a)
+		}}}
 	resp, err := hc.Get("http://" + addr + "/api/status")
 	if err != nil {
 		t.Fatalf("GET api/status from the login host: %v", err)

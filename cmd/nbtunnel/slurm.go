@@ -48,8 +48,8 @@ type cluster struct {
 	// nodeKeys checks the nodes' host keys: the login host's known_hosts, or for a PuTTY session
 	// PuTTY's whole host-key cache (a session's own checker is bound to the session's host).
 	nodeKeys hostconf.HostKeyChecker
-	mu    sync.Mutex
-	login *proxy.Client
+	mu       sync.Mutex
+	login    *proxy.Client
 }
 
 func (cl *cluster) client() *proxy.Client {
