@@ -184,9 +184,13 @@ fi
 for nbt_id in $nbt_ids; do
 	case $nbt_id in *[!0-9_]*) continue ;; esac
 	nbt_d=$nbt_base/$nbt_id
-	[ -d "$nbt_d" ] || continue
 	nbt_node=
 	[ -s "$nbt_d/node" ] && IFS= read -r nbt_node <"$nbt_d/node"
+	if [ -z "$nbt_node" ]; then
+		# Not recorded yet: the node squeue names for a running one-node job.
+		nbt_node=$(printf '%s\n' "$nbt_q" | awk -F'|' -v id="$nbt_id" '$1 == id && $2 == "RUNNING" && $4 !~ /[][,(]/ { print $4 }')
+	fi
+	[ -n "$nbt_node" ] || continue
 	nbt_v "$nbt_id.node" "$nbt_node"
 	[ -n "$nbt_node" ] && nbt_v "$nbt_id.nodeinfo" "$(scontrol show node -o "$nbt_node" 2>/dev/null)"
 	[ -s "$nbt_d/nonce" ] && nbt_v "$nbt_id.nonce" "$(cat "$nbt_d/nonce")"

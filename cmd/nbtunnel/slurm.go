@@ -340,6 +340,8 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		}
 	}()
 
+	e.ui.status("job %s: reaching the node settled %v after it started running", id, time.Since(running).Round(time.Millisecond))
+
 	// Wait for the server.
 	var r jupyter.LaunchResult
 	for {
@@ -378,6 +380,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		j = nj
 	}
 
+	e.ui.status("job %s: Jupyter's runtime file seen %v after the job started running", id, time.Since(running).Round(time.Millisecond))
 	state := loadPortState(e.getenv)
 	fwd, err := listenFor(ctx, localPort, state.get(cl.alias, "slurm"), r.Server)
 	if err != nil {
