@@ -558,3 +558,40 @@ func localPortFree(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// TestSlurmProxyCommandHook: install --slurm writes the cluster option into the ProxyCommand hook; a plain
+// ssh to the login host then shows the link to Jupyter in a batch job (submitted with the host's defaults),
+// the session's bytes pass untouched, and uninstall restores the config.
+func TestSlurmProxyCommandHook(t *testing.T) {
+	c := sharedCluster(t)
+	home := t.TempDir()
+	env := userEnv(t, home)
+	os.MkdirAll(filepath.Join(home, ".config", "nbtunnel"), 0o700)
+	os.WriteFile(filepath.Join(home, ".config", "nbtunnel", "slurm"), []byte("hpc --time=5\n"), 0o600)
+	cfg := configWith(t, "")
+	orig, _ := os.ReadFile(cfg)
+	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, "--slurm", c.Login.Alias); code != 0 {
+		t.Fatalf("install --slurm: exit %d\n%s", code, errOut)
+	}
+	if g := sshG(t, cfg, c.Login.Alias); !strings.Contains(g, "proxycommand \""+binPath+"\" proxy --slurm") {
+		t.Errorf("ssh -G after install --slurm lacks our ProxyCommand with --slurm:\n%s", g)
+	}
+	s := startSSH(t, env, "-F", cfg, c.Login.Alias, "echo ready; cat")
+	link := s.link(90 * time.Second)
+	linkAnswers(t, link)
+	for _, want := range []string{"submitted job", "running on cn1"} {
+		if !strings.Contains(s.stderr.String(), want) {
+			t.Errorf("ssh's stderr does not say %q:\n%s", want, s.stderr)
+		}
+	}
+	if st := slurmRun(t, c, "squeue -h -u $(id -un) -n nbtunnel-jupyter -o %T"); st != "RUNNING" {
+		t.Errorf("our job: %q, want RUNNING", st)
+	}
+	s.finish()
+	if _, errOut, code := runCmd(t, env, "uninstall", "-F", cfg, c.Login.Alias); code != 0 {
+		t.Fatalf("uninstall: exit %d\n%s", code, errOut)
+	}
+	if after, _ := os.ReadFile(cfg); string(orig) != string(after) {
+		t.Errorf("uninstall did not restore the config")
+	}
+}

@@ -26,6 +26,7 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("proxy", &hf)
 	sel := fs.String("server", "", "server selector")
+	onSlurm := fs.Bool("slurm", false, "the host is a SLURM login host (install --slurm)")
 	if err := fs.Parse(args); err != nil {
 		return e.ui.fail("", "", usagef("proxy: %v", err))
 	}
@@ -68,6 +69,10 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	}
 	go func() {
 		defer close(tunnelDone)
+		if *onSlurm {
+			e.sideSlurm(tunnelCtx, alias, &hf, h, opts, term, via)
+			return
+		}
 		e.sideTunnel(tunnelCtx, alias, h, *sel, opts, term, via)
 	}()
 	relayErr := proxy.Relay(ctx, e.stdin, e.ui.out, transport)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -139,17 +140,65 @@ func (e *env) newCluster(ctx context.Context, alias string, hf *hostFlags) (*clu
 		return nil, code
 	}
 	cl := &cluster{e: e, alias: alias, h: h, login: login}
-	if hf.putty != "" {
-		store, err := e.puttyStore()
-		if err == nil {
-			cl.nodeKeys, err = store.HostKeys()
-		}
-		if err != nil {
-			login.Close()
-			return nil, e.exitCode(alias, h, err)
+	keys, err := e.nodeKeys(hf)
+	if err != nil {
+		login.Close()
+		return nil, e.exitCode(alias, h, err)
+	}
+	cl.nodeKeys = keys
+	return cl, 0
+}
+
+// nodeKeys is the host-key checker for nodes: nil (the login host's own) for OpenSSH, PuTTY's whole
+// host-key cache for a PuTTY session.
+func (e *env) nodeKeys(hf *hostFlags) (hostconf.HostKeyChecker, error) {
+	if hf.putty == "" {
+		return nil, nil
+	}
+	store, err := e.puttyStore()
+	if err != nil {
+		return nil, err
+	}
+	return store.HostKeys()
+}
+
+// sideSlurm is the ProxyCommand hook's Jupyter part for a host installed with --slurm: attach to our job
+// on the cluster, or submit one with the host's default sbatch options, and show the link on the user's
+// terminal. A job it submitted that still waits when the ssh session ends is cancelled.
+func (e *env) sideSlurm(ctx context.Context, alias string, hf *hostFlags, h *hostconf.Host, opts proxy.Options, term io.Writer, via *proxy.Client) {
+	fail := func(err error) {
+		if ctx.Err() == nil {
+			termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
 		}
 	}
-	return cl, 0
+	var login *proxy.Client
+	var err error
+	if via != nil {
+		login, err = proxy.DialVia(ctx, via, h, opts)
+	} else {
+		login, err = proxy.Dial(ctx, h, opts)
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	cl := &cluster{e: e, alias: alias, h: h, login: login}
+	defer cl.close()
+	if cl.nodeKeys, err = e.nodeKeys(hf); err != nil {
+		fail(err)
+		return
+	}
+	out := jobOutput{
+		say:  func(format string, args ...any) { termLine(term, "nbtunnel: "+format, args...) },
+		link: func(link string) { termLine(term, "Jupyter on %s: %s", alias, link) },
+	}
+	id, submitted, err := e.findOrSubmit(ctx, cl, &slurmFlags{}, jupyter.LaunchOptions{}, out)
+	if err == nil {
+		err = e.followJob(ctx, cl, id, submitted, 0, out)
+	}
+	if err != nil {
+		fail(err)
+	}
 }
 
 // sbatchDefaults reads the per-host default sbatch options from CONFIG/nbtunnel/slurm.
@@ -166,80 +215,95 @@ func (e *env) sbatchDefaults(alias string) (string, string, error) {
 	return v, path, err
 }
 
+// jobOutput is where a followed job's progress and link go: the terminal's stderr and stdout for open, the
+// user's ssh terminal for the ProxyCommand hook.
+type jobOutput struct {
+	say    func(format string, args ...any)
+	link   func(link string)
+	repeat bool // say the unchanged state of a waiting job again every 30 s
+}
+
 // openSlurm is open --slurm: find or submit our job, wait for it, forward to its Jupyter, watch.
 func (e *env) openSlurm(ctx context.Context, alias string, hf *hostFlags, sf *slurmFlags, launch jupyter.LaunchOptions, localPort int) int {
 	cl, code := e.newCluster(ctx, alias, hf)
 	if cl == nil {
 		return code
 	}
-	h := cl.h
 	defer cl.close()
-	fail := func(err error) int { return e.exitCode(alias, h, err) }
+	out := jobOutput{say: e.ui.say, link: e.ui.link, repeat: true}
+	id, submitted, err := e.findOrSubmit(ctx, cl, sf, launch, out)
+	if err == nil {
+		err = e.followJob(ctx, cl, id, submitted, localPort, out)
+	}
+	if err != nil {
+		return e.exitCode(alias, cl.h, err)
+	}
+	return 0
+}
 
-	var j slurm.Job
-	submitted := false
+// findOrSubmit picks the job to follow: --job, else (without --sbatch) our newest job in the queue, else a
+// new one submitted with --sbatch or the host's defaults. submitted says we submitted it.
+func (e *env) findOrSubmit(ctx context.Context, cl *cluster, sf *slurmFlags, launch jupyter.LaunchOptions, out jobOutput) (id string, submitted bool, err error) {
+	alias := cl.alias
 	switch {
 	case sf.job != "":
-		jj, err := cl.job(ctx, sf.job)
+		j, err := cl.job(ctx, sf.job)
 		if err != nil {
-			return fail(err)
+			return "", false, err
 		}
-		j = jj
+		return j.ID, false, nil
 	case !sf.sbatchSet:
 		jobs, err := cl.status(ctx, "")
 		if err != nil {
-			return fail(err)
+			return "", false, err
 		}
 		if len(jobs) > 0 {
-			j = jobs[len(jobs)-1]
-			e.ui.say("found job %s of ours (%s%s); attaching", j.ID, j.State, onNode(j))
+			j := jobs[len(jobs)-1]
+			out.say("found job %s of ours (%s%s); attaching", j.ID, j.State, onNode(j))
 			if len(jobs) > 1 {
-				e.ui.say("%d other job(s) of ours on %s; pick one with --job ID ('nbtunnel list --slurm %s')", len(jobs)-1, alias, alias)
+				out.say("%d other job(s) of ours on %s; pick one with --job ID ('nbtunnel list --slurm %s')", len(jobs)-1, alias, alias)
 			}
+			return j.ID, false, nil
 		}
 	}
-	if j.ID == "" {
-		args := sf.sbatch
-		if !sf.sbatchSet {
-			def, path, err := e.sbatchDefaults(alias)
-			if err != nil {
-				return fail(withHint(err, "fix or remove "+path))
-			}
-			if def != "" {
-				e.ui.status("sbatch options for %s from %s: %s", alias, path, def)
-			}
-			args = def
-		}
-		sargs, err := slurm.SplitArgs(args)
+	args := sf.sbatch
+	if !sf.sbatchSet {
+		def, path, err := e.sbatchDefaults(alias)
 		if err != nil {
-			return fail(usagef("open: %v", err))
+			return "", false, withHint(err, "fix or remove "+path)
 		}
-		token, err := newToken()
-		if err != nil {
-			return fail(err)
+		if def != "" {
+			e.ui.status("sbatch options for %s from %s: %s", alias, path, def)
 		}
-		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		out, nonce, err := cl.run(sctx, func(n string) []byte {
-			return slurm.SubmitScript(slurm.SubmitOptions{Sbatch: sargs, Launch: launch, Token: token}, n)
-		})
-		cancel()
-		if err != nil {
-			return fail(fmt.Errorf("submitting a job on %s: %w", alias, err))
-		}
-		id, err := slurm.ParseSubmit(out, nonce)
-		if err != nil {
-			var se *slurm.SubmitError
-			if errors.As(err, &se) {
-				return fail(withHint(fmt.Errorf("submitting a job on %s: %w", alias, err),
-					"check the --sbatch options (or the defaults in "+filepath.Join(stateDir(e.getenv), "slurm")+")"))
-			}
-			return fail(fmt.Errorf("submitting a job on %s: %w", alias, err))
-		}
-		submitted = true
-		e.ui.say("submitted job %s on %s", id, alias)
-		j = slurm.Job{ID: id}
+		args = def
 	}
-	return e.followJob(ctx, cl, j.ID, submitted, localPort)
+	sargs, err := slurm.SplitArgs(args)
+	if err != nil {
+		return "", false, usagef("open: %v", err)
+	}
+	token, err := newToken()
+	if err != nil {
+		return "", false, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	outb, nonce, err := cl.run(sctx, func(n string) []byte {
+		return slurm.SubmitScript(slurm.SubmitOptions{Sbatch: sargs, Launch: launch, Token: token}, n)
+	})
+	cancel()
+	if err != nil {
+		return "", false, fmt.Errorf("submitting a job on %s: %w", alias, err)
+	}
+	id, err = slurm.ParseSubmit(outb, nonce)
+	if err != nil {
+		var se *slurm.SubmitError
+		if errors.As(err, &se) {
+			return "", false, withHint(fmt.Errorf("submitting a job on %s: %w", alias, err),
+				"check the --sbatch options (or the defaults in "+filepath.Join(stateDir(e.getenv), "slurm")+")")
+		}
+		return "", false, fmt.Errorf("submitting a job on %s: %w", alias, err)
+	}
+	out.say("submitted job %s on %s", id, alias)
+	return id, true, nil
 }
 
 func onNode(j slurm.Job) string {
@@ -265,8 +329,8 @@ func (e *jobEnded) Error() string {
 }
 
 // followJob waits for job id to run, decides how to reach the node, waits for Jupyter and forwards.
-func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted bool, localPort int) int {
-	fail := func(err error) int { return e.exitCode(cl.alias, cl.h, err) }
+func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted bool, localPort int, out jobOutput) error {
+	fail := func(err error) error { return err }
 	cancelOurs := func(why string) {
 		if !submitted {
 			return
@@ -274,10 +338,10 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		cctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		if err := cl.cancel(cctx, id); err != nil {
-			e.ui.warn("%v", err)
+			out.say("warning: %v", err)
 			return
 		}
-		e.ui.say("cancelled job %s, which this nbtunnel submitted (%s)", id, why)
+		out.say("cancelled job %s, which this nbtunnel submitted (%s)", id, why)
 	}
 
 	// Wait until it runs and has recorded its node.
@@ -289,7 +353,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		j, err = cl.job(ctx, id)
 		if ctx.Err() != nil {
 			cancelOurs("interrupted while it waited")
-			return 0
+			return nil
 		}
 		if err != nil {
 			return fail(err)
@@ -301,16 +365,16 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 			break
 		}
 		now := fmt.Sprintf("%s/%s", j.State, j.Reason)
-		if now != last || time.Since(lastSaid) > 30*time.Second {
+		if now != last || out.repeat && time.Since(lastSaid) > 30*time.Second {
 			switch j.State {
 			case "PENDING":
 				why := ""
 				if j.Reason != "" {
 					why = " (" + j.Reason + ")"
 				}
-				e.ui.say("job %s queued on partition %s%s; waiting %s ...", id, orDash(j.Partition), why, time.Since(start).Round(time.Second))
+				out.say("job %s queued on partition %s%s; waiting %s ...", id, orDash(j.Partition), why, time.Since(start).Round(time.Second))
 			default:
-				e.ui.say("job %s %s%s; waiting ...", id, strings.ToLower(j.State), onNode(j))
+				out.say("job %s %s%s; waiting ...", id, strings.ToLower(j.State), onNode(j))
 			}
 			last, lastSaid = now, time.Now()
 		}
@@ -319,7 +383,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		case <-time.After(slurmPoll):
 		}
 	}
-	e.ui.say("job %s running on %s; starting Jupyter ...", id, j.Node)
+	out.say("job %s running on %s; starting Jupyter ...", id, j.Node)
 	running := time.Now()
 
 	// Where Jupyter listens: the node's loopback when we can log in to the node through the login host,
@@ -328,7 +392,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 	if err != nil {
 		if ctx.Err() != nil {
 			cancelOurs("interrupted while it started")
-			return 0
+			return nil
 		}
 		cancelOurs("its node could not be reached")
 		return fail(err)
@@ -346,8 +410,8 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 	var r jupyter.LaunchResult
 	for {
 		if ctx.Err() != nil {
-			e.ui.say("job %s keeps running on %s; 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias)
-			return 0
+			out.say("job %s keeps running on %s; 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias)
+			return nil
 		}
 		rr, ok, err := j.Server()
 		if err != nil {
@@ -411,15 +475,15 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		return fail(fmt.Errorf("job %s on %s: %w", id, j.Node, err))
 	}
 	link := r.Server.Link(fwd.Port())
-	e.ui.link(link)
+	out.link(link)
 	e.ui.status("link live %v after the job started running", time.Since(running).Round(time.Millisecond))
 	if hop {
-		e.ui.say("forwarding to %s on %s through %s (ssh to the node; Jupyter listens on the node's loopback); Ctrl-C to stop", r.Server, j.Node, cl.alias)
+		out.say("forwarding to %s on %s through %s (ssh to the node; Jupyter listens on the node's loopback); Ctrl-C to stop", r.Server, j.Node, cl.alias)
 	} else {
-		e.ui.say("forwarding to %s %s from %s (Jupyter listens on the node's own address, protected by its token); Ctrl-C to stop", r.Server.Kind, directAddr(j, r.Server), cl.alias)
+		out.say("forwarding to %s %s from %s (Jupyter listens on the node's own address, protected by its token); Ctrl-C to stop", r.Server.Kind, directAddr(j, r.Server), cl.alias)
 	}
 	if err := state.set(cl.alias, "slurm", fwd.Port()); err != nil {
-		e.ui.warn("%v", err)
+		e.ui.status("%v", err)
 	}
 
 	// Watch the job and its server.
@@ -427,8 +491,8 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 	for {
 		select {
 		case <-ctx.Done():
-			e.ui.say("job %s keeps running on %s; 'nbtunnel open --slurm %s' attaches again, 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias, cl.alias)
-			return 0
+			out.say("job %s keeps running on %s; 'nbtunnel open --slurm %s' attaches again, 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias, cl.alias)
+			return nil
 		case <-time.After(4 * slurmPoll):
 		}
 		nj, err := cl.job(ctx, id)
@@ -449,7 +513,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 				select {
 				case <-node.Done():
 					lost = true
-					e.ui.say("connection to %s lost; reconnecting", j.Node)
+					out.say("connection to %s lost; reconnecting", j.Node)
 					node.Close()
 					node = nil
 					point(cur)
@@ -481,10 +545,10 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 			e.ui.status("job %s: the restarted Jupyter does not answer yet: %v", id, err)
 			continue
 		}
-		e.ui.say("Jupyter in job %s started again (%s)", id, s.Server)
+		out.say("Jupyter in job %s started again (%s)", id, s.Server)
 		if nl := s.Server.Link(fwd.Port()); nl != link {
 			link = nl
-			e.ui.link(link)
+			out.link(link)
 		}
 		cur = s.Server
 	}
