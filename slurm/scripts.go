@@ -111,6 +111,15 @@ nbt_out=$(sbatch --parsable "$@" "--job-name=$nbt_name" "--output=$nbt_base/%j.o
 nbt_rc=$?
 rm -f "$nbt_js"
 [ $nbt_rc = 0 ] || rm -f "$nbt_tf"
+# An earlier job's records under the new id (a cluster whose state was wiped) must not pass for this job's.
+nbt_id=$(printf '%s\n' "$nbt_out" | tail -n 1)
+nbt_id=${nbt_id%%;*}
+case $nbt_id in *[!0-9]*) nbt_id= ;; esac
+if [ $nbt_rc = 0 ] && [ -n "$nbt_id" ] && [ -d "$nbt_base/$nbt_id" ]; then
+	nbt_old=
+	[ -s "$nbt_base/$nbt_id/nonce" ] && IFS= read -r nbt_old <"$nbt_base/$nbt_id/nonce"
+	[ "$nbt_old" = "$nbt_nonce" ] || rm -rf "$nbt_base/$nbt_id"
+fi
 nbt_v rc "$nbt_rc"
 nbt_v out "$nbt_out"
 nbt_end
@@ -119,9 +128,11 @@ nbt_end
 // jobBody runs first in the job: records the node, waits for the mode.
 const jobBody = `
 nbt_j=$nbt_base/${SLURM_JOB_ID:-0}
+# Records of an earlier job with the same id (a cluster whose state was wiped) are not ours.
+[ -d "$nbt_j" ] && rm -rf "$nbt_j"
 mkdir -p "$nbt_j" || exit 1
-printf '%s\n' "${SLURMD_NODENAME:-$(hostname)}" >"$nbt_j/node"
 printf '%s\n' "$nbt_nonce" >"$nbt_j/nonce"
+printf '%s\n' "${SLURMD_NODENAME:-$(hostname)}" >"$nbt_j/node"
 trap 'rm -f "$nbt_base/token-$nbt_nonce"' EXIT
 nbt_n=0
 while [ ! -s "$nbt_j/mode" ] && [ $nbt_n -lt $nbt_wait ]; do
@@ -186,10 +197,8 @@ for nbt_id in $nbt_ids; do
 	nbt_d=$nbt_base/$nbt_id
 	nbt_node=
 	[ -s "$nbt_d/node" ] && IFS= read -r nbt_node <"$nbt_d/node"
-	if [ -z "$nbt_node" ]; then
-		# Not recorded yet: the node squeue names for a running one-node job.
-		nbt_node=$(printf '%s\n' "$nbt_q" | awk -F'|' -v id="$nbt_id" '$1 == id && $2 == "RUNNING" && $4 !~ /[][,(]/ { print $4 }')
-	fi
+	# No node before the job recorded it: until then the directory may hold an earlier job's records
+	# (job ids start again at 1 when a cluster's state is wiped), which the job clears first.
 	[ -n "$nbt_node" ] || continue
 	nbt_v "$nbt_id.node" "$nbt_node"
 	[ -n "$nbt_node" ] && nbt_v "$nbt_id.nodeinfo" "$(scontrol show node -o "$nbt_node" 2>/dev/null)"

@@ -89,6 +89,11 @@ sh -n "$f" || exit 3
 cp "$f" "$f.seen"
 echo '42;cluster'
 `})
+	// An earlier job's records under the id sbatch hands out (a wiped cluster) are cleared.
+	stale := filepath.Join(home, ".nbtunnel", "slurm", "42")
+	os.MkdirAll(stale, 0o700)
+	os.WriteFile(filepath.Join(stale, "nonce"), []byte("old\n"), 0o600)
+	os.WriteFile(filepath.Join(stale, "mode"), []byte("addr=10.9.9.9\n"), 0o600)
 	token := "0123456789abcdef0123456789abcdef"
 	hostile := []string{"--comment=$(touch /tmp/nbt-pwned) `id` ' \" ;", "--time=1:00:00"}
 	nonce := "n0nce"
@@ -97,6 +102,9 @@ echo '42;cluster'
 	id, err := slurm.ParseSubmit(out, nonce)
 	if err != nil || id != "42" {
 		t.Fatalf("ParseSubmit = %q, %v; want 42\n%s", id, err, out)
+	}
+	if _, err := os.Stat(filepath.Join(stale, "mode")); err == nil {
+		t.Errorf("an earlier job's records under id 42 survived the submission")
 	}
 	data, err := os.ReadFile(log)
 	if err != nil {
