@@ -38,8 +38,25 @@ func addSlurmFlags(fs *flag.FlagSet, sf *slurmFlags) {
 	fs.StringVar(&sf.job, "job", "", "(--slurm) the job to use, by id")
 }
 
-// slurmPoll is how often a waiting or watching open asks the scheduler.
-const slurmPoll = 500 * time.Millisecond
+// slurmPoll is how often open asks the scheduler about a job that just started to wait or to run; a job
+// that keeps waiting is asked about less often (waitPoll), and a job with a live link every slurmWatch:
+// squeue in a tight loop for hours is not how to treat a shared scheduler.
+const (
+	slurmPoll  = 500 * time.Millisecond
+	slurmWatch = 5 * time.Second
+)
+
+// waitPoll is the pause between questions about a job that has waited for d.
+func waitPoll(d time.Duration) time.Duration {
+	switch {
+	case d < 10*time.Second:
+		return slurmPoll
+	case d < 2*time.Minute:
+		return 2 * time.Second
+	default:
+		return 10 * time.Second
+	}
+}
 
 // cluster is one login host's connection and what we know of it.
 type cluster struct {
@@ -380,7 +397,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(slurmPoll):
+		case <-time.After(waitPoll(time.Since(start))):
 		}
 	}
 	out.say("job %s running on %s; starting Jupyter ...", id, j.Node)
@@ -410,7 +427,11 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 	var r jupyter.LaunchResult
 	for {
 		if ctx.Err() != nil {
-			out.say("job %s keeps running on %s; 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias)
+			if submitted {
+				cancelOurs("interrupted before its Jupyter answered")
+			} else {
+				out.say("job %s keeps running on %s; 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias)
+			}
 			return nil
 		}
 		rr, ok, err := j.Server()
@@ -429,7 +450,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		select {
 		case <-ctx.Done():
 			continue
-		case <-time.After(slurmPoll / 4):
+		case <-time.After(min(waitPoll(time.Since(running)), 2*time.Second) / 2):
 		}
 		nj, err := cl.job(ctx, id)
 		if err != nil {
@@ -493,7 +514,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		case <-ctx.Done():
 			out.say("job %s keeps running on %s; 'nbtunnel open --slurm %s' attaches again, 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias, cl.alias)
 			return nil
-		case <-time.After(4 * slurmPoll):
+		case <-time.After(slurmWatch):
 		}
 		nj, err := cl.job(ctx, id)
 		if err != nil {
