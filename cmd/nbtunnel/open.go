@@ -8,6 +8,7 @@ import (
 
 	"github.com/nbtunnel/nbtunnel/jupyter"
 	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 func cmdOpen(ctx context.Context, e *env, args []string) int {
@@ -40,7 +41,7 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		return e.exitCode(alias, nil, err)
 	}
 	state := loadPortState(e.getenv)
-	t := &proxy.Tunnel{
+	t := &tunnel.Tunnel{
 		Host:      h,
 		Options:   e.dialOptions(true),
 		Select:    *sel,
@@ -124,7 +125,7 @@ func orDash(s string) string {
 
 // explainTunnelError adds the next step to errors a user can act on.
 func explainTunnelError(alias string, err error) error {
-	var none *proxy.NoServerError
+	var none *tunnel.NoServerError
 	if errors.As(err, &none) {
 		hints := []string{fmt.Sprintf("'nbtunnel open --start %s' starts one (add --venv PATH to use a virtualenv)", alias)}
 		if none.Found != nil {
@@ -134,7 +135,7 @@ func explainTunnelError(alias string, err error) error {
 		}
 		return withHint(err, hints...)
 	}
-	if errors.Is(err, proxy.ErrMasterGone) {
+	if errors.Is(err, tunnel.ErrMasterGone) {
 		return withHint(err, "the ssh master connection exited; start it again with ssh")
 	}
 	var nomatch *jupyter.NoMatchError

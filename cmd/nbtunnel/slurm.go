@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 	"github.com/nbtunnel/nbtunnel/jupyter"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 	"github.com/nbtunnel/nbtunnel/slurm"
 )
 
@@ -65,12 +67,12 @@ type cluster struct {
 	h     *hostconf.Host
 	// nodeKeys checks the nodes' host keys: the login host's known_hosts, or for a PuTTY session
 	// PuTTY's whole host-key cache (a session's own checker is bound to the session's host).
-	nodeKeys hostconf.HostKeyChecker
+	nodeKeys hostkeys.Checker
 	mu       sync.Mutex
-	login    *proxy.Client
+	login    *sshclient.Client
 }
 
-func (cl *cluster) client() *proxy.Client {
+func (cl *cluster) client() *sshclient.Client {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	return cl.login
@@ -91,7 +93,7 @@ func (cl *cluster) run(ctx context.Context, script func(nonce string) []byte) ([
 	c := cl.client()
 	select {
 	case <-c.Done():
-		nc, err := proxy.Dial(ctx, cl.h, cl.e.dialOptions(false))
+		nc, err := sshclient.Dial(ctx, cl.h, cl.e.dialOptions(false))
 		if err != nil {
 			return nil, "", err
 		}
@@ -103,7 +105,7 @@ func (cl *cluster) run(ctx context.Context, script func(nonce string) []byte) ([
 	default:
 	}
 	out, err := c.Output(ctx, slurm.Command(), script(nonce))
-	var exit *proxy.ExitError
+	var exit *sshclient.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		return nil, "", err
 	}
@@ -168,7 +170,7 @@ func (e *env) newCluster(ctx context.Context, alias string, hf *hostFlags) (*clu
 
 // nodeKeys is the host-key checker for nodes: nil (the login host's own) for OpenSSH, PuTTY's whole
 // host-key cache for a PuTTY session.
-func (e *env) nodeKeys(hf *hostFlags) (hostconf.HostKeyChecker, error) {
+func (e *env) nodeKeys(hf *hostFlags) (hostkeys.Checker, error) {
 	if hf.putty == "" {
 		return nil, nil
 	}
@@ -182,18 +184,18 @@ func (e *env) nodeKeys(hf *hostFlags) (hostconf.HostKeyChecker, error) {
 // sideSlurm is the ProxyCommand hook's Jupyter part for a host installed with --slurm: attach to our job
 // on the cluster, or submit one with the host's default sbatch options, and show the link on the user's
 // terminal. A job it submitted that still waits when the ssh session ends is cancelled.
-func (e *env) sideSlurm(ctx context.Context, alias string, hf *hostFlags, h *hostconf.Host, opts proxy.Options, term io.Writer, via *proxy.Client) {
+func (e *env) sideSlurm(ctx context.Context, alias string, hf *hostFlags, h *hostconf.Host, opts sshclient.Options, term io.Writer, via *sshclient.Client) {
 	fail := func(err error) {
 		if ctx.Err() == nil {
 			termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
 		}
 	}
-	var login *proxy.Client
+	var login *sshclient.Client
 	var err error
 	if via != nil {
-		login, err = proxy.DialVia(ctx, via, h, opts)
+		login, err = sshclient.DialVia(ctx, via, h, opts)
 	} else {
-		login, err = proxy.Dial(ctx, h, opts)
+		login, err = sshclient.Dial(ctx, h, opts)
 	}
 	if err != nil {
 		fail(err)
@@ -593,7 +595,7 @@ func confirmLink(ctx context.Context, port int, s jupyter.Server) error {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if _, err := proxy.Probe(pctx, dial, s); err != nil {
+	if _, err := jupyter.ProbeUsable(pctx, dial, s); err != nil {
 		return fmt.Errorf("checking the link through %s: %w", local, err)
 	}
 	return nil
@@ -601,7 +603,7 @@ func confirmLink(ctx context.Context, port int, s jupyter.Server) error {
 
 // nodeHost is how we log in to a job's node: as on the login host (user, keys, host-key database), at the
 // node's address, through the login host's connection.
-func nodeHost(login *hostconf.Host, keys hostconf.HostKeyChecker, j slurm.Job) *hostconf.Host {
+func nodeHost(login *hostconf.Host, keys hostkeys.Checker, j slurm.Job) *hostconf.Host {
 	n := *login
 	n.Alias = j.Node
 	n.HostName = j.NodeAddr
@@ -621,15 +623,15 @@ func nodeHost(login *hostconf.Host, keys hostconf.HostKeyChecker, j slurm.Job) *
 	return &n
 }
 
-func (e *env) dialNode(ctx context.Context, cl *cluster, j slurm.Job) (*proxy.Client, error) {
+func (e *env) dialNode(ctx context.Context, cl *cluster, j slurm.Job) (*sshclient.Client, error) {
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	return proxy.DialVia(dctx, cl.client(), nodeHost(cl.h, cl.nodeKeys, j), e.dialOptions(false))
+	return sshclient.DialVia(dctx, cl.client(), nodeHost(cl.h, cl.nodeKeys, j), e.dialOptions(false))
 }
 
 // decideMode returns a connection to the node when Jupyter listens on its loopback (hop mode), or nil
 // when it listens on the node's address (direct mode). A job whose mode is already recorded keeps it.
-func (e *env) decideMode(ctx context.Context, cl *cluster, j *slurm.Job) (*proxy.Client, error) {
+func (e *env) decideMode(ctx context.Context, cl *cluster, j *slurm.Job) (*sshclient.Client, error) {
 	if j.Mode == "" {
 		node, derr := e.dialNode(ctx, cl, *j)
 		mode := "loopback"
@@ -637,7 +639,7 @@ func (e *env) decideMode(ctx context.Context, cl *cluster, j *slurm.Job) (*proxy
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			var hk *hostconf.HostKeyError
+			var hk *hostkeys.KeyError
 			if errors.As(derr, &hk) {
 				// An unknown or changed host key is the user's to settle, never a reason to go around it.
 				return nil, withHint(fmt.Errorf("job %s: logging in to node %s (%s) through %s: %w", j.ID, j.Node, j.NodeAddr, cl.alias, derr),
@@ -764,7 +766,7 @@ func (e *env) stopSlurm(ctx context.Context, alias string, hf *hostFlags, sf *sl
 // jobServers maps the runtime files of f's servers whose pid is not alive here to the job of ours that
 // runs them on another node (a shared home shows every node's runtime files). It asks the scheduler only
 // when there are such files, and returns nil when the host has no SLURM or no job of ours.
-func (e *env) jobServers(ctx context.Context, c *proxy.Client, f *proxy.Found) map[string]slurm.Job {
+func (e *env) jobServers(ctx context.Context, c *sshclient.Client, f *tunnel.Found) map[string]slurm.Job {
 	// Every skipped file counts, not only those whose pid is dead here: a node's pid may name some other
 	// process on this host.
 	if len(f.Skipped) == 0 {
@@ -787,7 +789,7 @@ func (e *env) jobServers(ctx context.Context, c *proxy.Client, f *proxy.Found) m
 
 // noteJobServers says which runtime files belong to servers of our jobs on other nodes, so that they are
 // not taken for stale ones; it returns how many there were.
-func (e *env) noteJobServers(ctx context.Context, c *proxy.Client, alias string, f *proxy.Found) int {
+func (e *env) noteJobServers(ctx context.Context, c *sshclient.Client, alias string, f *tunnel.Found) int {
 	m := e.jobServers(ctx, c, f)
 	n := 0
 	for _, sk := range f.Skipped {
@@ -801,8 +803,8 @@ func (e *env) noteJobServers(ctx context.Context, c *proxy.Client, alias string,
 
 // clusterAware wraps open's NoServer hook: on a login host whose only servers run in our jobs on other
 // nodes, open points at them instead of starting Jupyter on the login host.
-func (e *env) clusterAware(alias string, next func(context.Context, *proxy.Client, *proxy.Found) (*jupyter.Server, error)) func(context.Context, *proxy.Client, *proxy.Found) (*jupyter.Server, error) {
-	return func(ctx context.Context, c *proxy.Client, f *proxy.Found) (*jupyter.Server, error) {
+func (e *env) clusterAware(alias string, next func(context.Context, *sshclient.Client, *tunnel.Found) (*jupyter.Server, error)) func(context.Context, *sshclient.Client, *tunnel.Found) (*jupyter.Server, error) {
+	return func(ctx context.Context, c *sshclient.Client, f *tunnel.Found) (*jupyter.Server, error) {
 		if e.noteJobServers(ctx, c, alias, f) > 0 {
 			return nil, withHint(fmt.Errorf("no Jupyter server runs on %s itself; the ones found run in batch jobs on other nodes", alias),
 				fmt.Sprintf("'nbtunnel open --slurm %s' forwards to your job's server", alias))
