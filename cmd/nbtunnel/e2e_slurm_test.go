@@ -595,3 +595,42 @@ func TestSlurmProxyCommandHook(t *testing.T) {
 		t.Errorf("uninstall did not restore the config")
 	}
 }
+
+// TestSlurmConnectionsDropped: when the SSH connections to the login host and to the node drop, open
+// reconnects both and the same link answers again.
+func TestSlurmConnectionsDropped(t *testing.T) {
+	c := sharedCluster(t)
+	p := start(t, userEnv(t, ""), "open", "-v", "-F", bed.SSHConfig, "--sbatch", "--time=5", "--venv", "envs/nb", c.Login.Alias)
+	link := p.line(90 * time.Second)
+	linkAnswers(t, link)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, h := range []*testbed.Host{c.Node, c.Login} {
+		if err := h.KillSSHDConnections(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, _ := url.Parse(link)
+	status := u.Scheme + "://" + u.Host + u.Path + "api/status?" + u.RawQuery
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		resp, err := hc.Get(status)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the link did not answer again after the connections dropped; stderr:\n%s", p.stderr)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if !strings.Contains(p.stderr.String(), "connection to cn1 lost; reconnecting") {
+		t.Errorf("stderr does not say the node connection was lost:\n%s", p.stderr)
+	}
+	if code := p.interrupt(); code != 0 {
+		t.Errorf("exit %d after SIGINT, want 0", code)
+	}
+}

@@ -538,6 +538,14 @@ func (h *Host) KillSSHDConnections(ctx context.Context) error {
 	if root == 0 {
 		return fmt.Errorf("killing sshd connections of host %q: sshd is not running", h.Alias)
 	}
+	if h.holder != 0 {
+		// The listener is nsenter's child there, not the process the bed started.
+		for _, c := range descendants(root) {
+			if ppid, comm, ok := procInfo(c); ok && ppid == root && strings.HasPrefix(comm, "sshd") {
+				root = c
+			}
+		}
+	}
 	// Kill the connections there are now and wait for those to go; a client
 	// that reconnects at once (nbtunnel does) makes new ones meanwhile, and
 	// those are not ours to wait for.

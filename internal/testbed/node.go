@@ -11,7 +11,7 @@ import (
 )
 
 // startHolder starts the process that keeps the host's own PID, UTS and mount namespaces alive: PID 1 there
-// (a sleeping sh, hostname Alias). Killing it (Close does) ends every process in the namespace.
+// (an sh that sleeps and reaps, hostname Alias). Killing it (Close does) ends every process in the namespace.
 func (h *Host) startHolder(ctx context.Context) error {
 	nsenter, err := lookPath("nsenter")
 	if err != nil {
@@ -23,7 +23,7 @@ func (h *Host) startHolder(ctx context.Context) error {
 	}
 	log := filepath.Join(h.dir, "holder.log")
 	cmd := exec.Command(nsenter, "--net=/run/netns/"+h.Netns, unshare, "--uts", "--pid", "--fork", "--mount-proc",
-		"/bin/sh", "-c", `hostname "$0" && exec sleep infinity`, h.Alias)
+		"/bin/sh", "-c", `hostname "$0" || exit 1; while :; do sleep 3600 & wait; done`, h.Alias)
 	p, err := startProc("namespace holder for "+h.Alias, cmd, log)
 	if err != nil {
 		return err
@@ -36,9 +36,11 @@ func (h *Host) startHolder(ctx context.Context) error {
 		if p.exited() {
 			return fmt.Errorf("namespace holder for host %q exited: %v; %s", h.Alias, p.err, logTail(log))
 		}
+		// PID 1 there is the sh (it reaps the orphans of the namespace, as an init does: sshd's session
+		// processes outlive a killed connection); its sleep shows that the hostname is set.
 		for _, c := range descendants(p.pid()) {
-			if _, comm, ok := procInfo(c); ok && comm == "sleep" {
-				h.holder = c
+			if ppid, comm, ok := procInfo(c); ok && comm == "sleep" && ppid != p.pid() {
+				h.holder = ppid
 				return nil
 			}
 		}
