@@ -318,6 +318,13 @@ func TestSlurmDirect(t *testing.T) {
 	if code := p.interrupt(); code != 0 {
 		t.Errorf("exit %d after SIGINT, want 0", code)
 	}
+	// Once the link was up, Ctrl-C leaves the job it submitted running (to attach again later).
+	if st := slurmRun(t, c, "squeue -h -u $(id -un) -n nbtunnel-jupyter -o %T"); st != "RUNNING" {
+		t.Errorf("our job after Ctrl-C with a live link: %q, want RUNNING", st)
+	}
+	if !strings.Contains(p.stderr.String(), "keeps running on cn1") {
+		t.Errorf("stderr does not say the job keeps running:\n%s", p.stderr)
+	}
 }
 
 // TestSlurmTimeLimit: a job that reaches its time limit is reported as that.
