@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -567,8 +568,9 @@ func localPortFree(t *testing.T) int {
 }
 
 // TestSlurmProxyCommandHook: install --slurm writes the cluster option into the ProxyCommand hook; a plain
-// ssh to the login host then shows the link to Jupyter in a batch job (submitted with the host's defaults),
-// the session's bytes pass untouched, and uninstall restores the config.
+// interactive ssh to the login host then shows the link to Jupyter in a batch job (submitted with the host's
+// defaults), the session's bytes pass untouched, a batch ssh (a remote command) submits nothing, and
+// uninstall restores the config.
 func TestSlurmProxyCommandHook(t *testing.T) {
 	c := sharedCluster(t)
 	home := t.TempDir()
@@ -583,7 +585,19 @@ func TestSlurmProxyCommandHook(t *testing.T) {
 	if g := sshG(t, cfg, c.Login.Alias); !strings.Contains(g, "proxycommand \""+binPath+"\" proxy --slurm") {
 		t.Errorf("ssh -G after install --slurm lacks our ProxyCommand with --slurm:\n%s", g)
 	}
-	s := startSSH(t, env, "-F", cfg, c.Login.Alias, "echo ready; cat")
+	// A batch session (a remote command, as scp or rsync run) submits nothing.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ssh", "-F", cfg, c.Login.Alias, "true")
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ssh %s true through the hook: %v\n%s", c.Login.Alias, err, out)
+	}
+	time.Sleep(2 * time.Second)
+	if st := slurmRun(t, c, "squeue -h -u $(id -un)"); st != "" {
+		t.Errorf("a batch ssh through the --slurm hook left jobs: %q", st)
+	}
+	s := startShell(t, env, "-F", cfg, c.Login.Alias)
 	link := s.link(90 * time.Second)
 	linkAnswers(t, link)
 	for _, want := range []string{"submitted job", "running on cn1"} {
