@@ -349,7 +349,6 @@ func (e *jobEnded) Error() string {
 
 // followJob waits for job id to run, decides how to reach the node, waits for Jupyter and forwards.
 func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted bool, localPort int, out jobOutput) error {
-	fail := func(err error) error { return err }
 	cancelOurs := func(why string) {
 		if !submitted {
 			return
@@ -375,10 +374,10 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 			return nil
 		}
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		if j.Ended {
-			return fail(&jobEnded{j})
+			return &jobEnded{j}
 		}
 		if j.State == "RUNNING" && j.Node != "" && j.NodeAddr != "" {
 			break
@@ -414,7 +413,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 			return nil
 		}
 		cancelOurs("its node could not be reached")
-		return fail(err)
+		return err
 	}
 	hop := node != nil
 	defer func() {
@@ -441,9 +440,9 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 			var le *jupyter.LaunchError
 			if errors.As(err, &le) {
 				cancelOurs("its Jupyter did not start")
-				return fail(e.explainLaunch(j.Node, le))
+				return e.explainLaunch(j.Node, le)
 			}
-			return fail(fmt.Errorf("job %s on %s: %w", id, j.Node, err))
+			return fmt.Errorf("job %s on %s: %w", id, j.Node, err)
 		}
 		if ok {
 			r = rr
@@ -459,10 +458,10 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 			if ctx.Err() != nil {
 				continue
 			}
-			return fail(err)
+			return err
 		}
 		if nj.Ended {
-			return fail(&jobEnded{nj})
+			return &jobEnded{nj}
 		}
 		j = nj
 	}
@@ -471,7 +470,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 	state := loadPortState(e.getenv)
 	fwd, err := listenFor(ctx, localPort, state.get(cl.alias, "slurm"), r.Server)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	serveCtx, stopServe := context.WithCancel(ctx)
 	served := make(chan error, 1)
@@ -495,7 +494,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 	}
 	point(r.Server)
 	if err := confirmLink(ctx, fwd.Port(), r.Server); err != nil {
-		return fail(fmt.Errorf("job %s on %s: %w", id, j.Node, err))
+		return fmt.Errorf("job %s on %s: %w", id, j.Node, err)
 	}
 	link := r.Server.Link(fwd.Port())
 	out.link(link)
@@ -527,7 +526,7 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 			continue
 		}
 		if nj.Ended {
-			return fail(&jobEnded{nj})
+			return &jobEnded{nj}
 		}
 		j = nj
 		if hop {
