@@ -41,6 +41,11 @@
 // sessions. The node has one CPU: a second job pends. c.Slurm(ctx, "squeue -h") runs a client as the user;
 // c.Node.RunInNode runs as root inside the node's namespaces; c.Node.Spawn starts a daemon there.
 //
+// Windows: SharedWine(t) gives the run's Wine prefix (see Wine): nbtunnel.exe and the suite's small Windows
+// programs (testdata: winrelay, a user's ProxyCommand; winspawn, CreateProcess as Win32-OpenSSH runs a
+// ProxyCommand; testpageant, Pageant's window and pipe; winbrowser, a browser that records what it was given)
+// are cross-built with BuildWindows and run under Wine against the same hosts. CloseWine removes the prefix.
+//
 // Require skips a test when the machine cannot run the bed (not root, a binary missing); when the environment
 // variable NBTUNNEL_E2E is "1" it fails the test instead, so CI never silently skips.
 //
