@@ -200,6 +200,9 @@ func TestProxyHookTwoFactor(t *testing.T) {
 		if n := strings.Count(errOut, "install --local-command"); n != 1 {
 			t.Errorf("the hint appears %d times, want once; stderr:\n%s", n, errOut)
 		}
+		if !strings.Contains(errOut, "wants more than a key") {
+			t.Errorf("the hint does not say the host wants more than a key; stderr:\n%s", errOut)
+		}
 		if linkRE.MatchString(errOut) {
 			t.Errorf("a link without a login: %s", errOut)
 		}
