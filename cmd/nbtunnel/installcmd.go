@@ -21,11 +21,15 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 	localCmd := fs.Bool("local-command", false, "a LocalCommand hook riding a ControlMaster (one login on password/2FA hosts) instead of a ProxyCommand")
 	dryRun := fs.Bool("dry-run", false, "print the diff and change nothing")
 	browse := fs.Bool("open", false, "(ssh config) the hook also opens the link in your browser; the token is never on a command line")
+	onSlurm := fs.Bool("slurm", false, "the host is a SLURM login host: the hook links to Jupyter in your batch job")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
 	}
 	e.useFlags(&hf)
+	if *onSlurm && (hf.putty != "" || *localCmd || remove) {
+		return e.ui.fail(alias, "", usagef("%s: --slurm goes with the OpenSSH ProxyCommand hook only (install --slurm HOST)", name))
+	}
 	if hf.putty != "" {
 		return e.installPutty(ctx, hf.putty, remove, *dryRun)
 	}
@@ -41,6 +45,7 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 		DryRun:         *dryRun,
 		Open:           *browse,
 		Home:           homeDir(e.getenv),
+		Slurm:          *onSlurm,
 	}
 	if *localCmd {
 		o.Mode = install.LocalCommandMode
@@ -59,6 +64,12 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 		switch o.Mode {
 		case install.LocalCommandMode:
 			e.ui.say("'ssh %s' now prints the Jupyter link once logged in (riding its ControlMaster)", alias)
+		case install.ProxyCommandMode:
+			if *onSlurm {
+				e.ui.say("'ssh %s' now prints the link to Jupyter in your batch job (submitting one with the defaults of %s when none runs); undo with 'nbtunnel uninstall %s'", alias, filepath.Join(stateDir(e.getenv), "slurm"), alias)
+				break
+			}
+			e.ui.say("'ssh %s' now prints the Jupyter link; undo with 'nbtunnel uninstall %s'", alias, alias)
 		default:
 			e.ui.say("'ssh %s' now prints the Jupyter link; undo with 'nbtunnel uninstall %s'", alias, alias)
 		}

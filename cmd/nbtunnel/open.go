@@ -21,6 +21,8 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 	addStartFlags(fs, &sf)
 	asJSON := fs.Bool("json", false, "print one JSON object per event on stdout (link, reconnecting, reconnected, server restarted, closed) instead of the link")
 	fs.BoolVar(&e.browse, "open", false, "open the link in your browser ($BROWSER, else the system's default); the token is never on a command line")
+	var sl slurmFlags
+	addSlurmFlags(fs, &sl)
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
@@ -33,6 +35,9 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		return e.ui.fail("", "", usagef("open: --local-port %d is not a port number", *localPort))
 	}
 	e.ui.verbose = hf.verbose
+	if sl.on {
+		return e.openSlurm(ctx, alias, &hf, &sl, launch, *localPort)
+	}
 	h, err := e.resolve(ctx, alias, &hf)
 	if err != nil {
 		if *asJSON {
@@ -51,7 +56,7 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		Select:    *sel,
 		Reconnect: true,
 		Logf:      e.ui.say,
-		NoServer:  e.startHook(alias, &sf, launch),
+		NoServer:  e.clusterAware(alias, e.startHook(alias, &sf, launch)),
 		Listen: func(ctx context.Context, s jupyter.Server) (*proxy.Forwarder, error) {
 			return listenFor(ctx, *localPort, state.get(alias, serverID(s)), s)
 		},

@@ -188,7 +188,7 @@ func flagLines(fs *flag.FlagSet) [][2]string {
 		switch name {
 		case "int":
 			name = "N"
-		case "string":
+		case "string", "value":
 			name = "VALUE"
 		case "duration":
 			name = "DURATION"
