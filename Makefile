@@ -8,7 +8,7 @@ ifeq ($(GOBIN),)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 endif
 STATICCHECK ?= $(GOBIN)/staticcheck
-TEST_TIMEOUT ?= 20m
+TEST_TIMEOUT ?= 45m
 TEST_FLAGS ?=
 
 .PHONY: test vet cross-vet staticcheck fmt-check go-test fuzz-smoke e2e-deps demo bench release
