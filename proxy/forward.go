@@ -301,6 +301,8 @@ func (f *Forwarder) handle(ctx context.Context, c net.Conn) {
 		return
 	}
 	defer f.untrack(remote)
+	// The local socket, like the SSH transport under remote, is read and written with raw system calls
+	// (package fastio).
 	if err := join(fastio.Wrap(c), remote, &f.bytesOut, &f.bytesIn); err != nil {
 		f.copyErrors.Add(1)
 	}

@@ -151,6 +151,8 @@ func handshake(ctx context.Context, conn net.Conn, h *hostconf.Host, o Options) 
 		cfg.HostKeyAlgorithms = h.HostKeyAlgorithms
 	}
 	cfg.Ciphers = preferredCiphers(h.Ciphers)
+	// Raw read and write calls on the socket: see package fastio (about 30 %
+	// less CPU per GiB through a forward, BENCHMARKS.md).
 	tc := fastio.Wrap(conn)
 	sc, chans, reqs, err := ssh.NewClientConn(tc, h.Addr(), cfg)
 	if err != nil {
