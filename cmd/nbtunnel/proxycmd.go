@@ -30,6 +30,7 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("proxy", &hf)
 	sel := fs.String("server", "", "server selector")
+	onSlurm := fs.Bool("slurm", false, "the host is a SLURM login host (install --slurm)")
 	if err := fs.Parse(args); err != nil {
 		return e.ui.fail("", "", usagef("proxy: %v", err))
 	}
@@ -83,6 +84,10 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 			case <-tunnelCtx.Done():
 				return
 			}
+		}
+		if *onSlurm {
+			e.sideSlurm(tunnelCtx, alias, &hf, h, opts, term, via)
+			return
 		}
 		e.sideTunnel(tunnelCtx, alias, h, *sel, opts, term, via)
 	}()
