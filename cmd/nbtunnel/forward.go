@@ -76,7 +76,7 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 	if hf.putty != "" {
 		if network == "unix" {
 			return e.ui.fail(alias, h.Source, withHint(fmt.Errorf("the server listens on a unix socket (%s), and PuTTY cannot forward to one", s.Sock),
-				fmt.Sprintf("use the proxy hook instead: nbtunnel install --putty %s", hf.putty)))
+				fmt.Sprintf("use the proxy hook instead: nbtunnel install --putty %s", shellArg(hf.putty))))
 		}
 		if code := e.writePuttyForward(ctx, hf.putty, port, addr, *dryRun); code != 0 {
 			return code
@@ -96,9 +96,9 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 	}
 	e.ui.link(s.Link(port))
 	if hf.putty != "" {
-		e.ui.say("'plink -N -load %s' (or PuTTY) now serves this link; the link changes when the server restarts: run this again then", hf.putty)
+		e.ui.say("'plink -N -load %s' (or PuTTY) now serves this link; the link changes when the server restarts: run this again then", shellArg(hf.putty))
 	} else {
-		e.ui.say("'ssh -N %s' now serves this link; the link changes when the server restarts: run this again then", alias)
+		e.ui.say("'ssh -N %s' now serves this link; the link changes when the server restarts: run this again then", shellArg(alias))
 	}
 	if len(others) > 0 {
 		e.announce(alias, s, others)

@@ -55,9 +55,9 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 	if !remove && !*dryRun {
 		switch o.Mode {
 		case install.LocalCommandMode:
-			e.ui.say("'ssh %s' now prints the Jupyter link once logged in (riding its ControlMaster)", alias)
+			e.ui.say("'ssh %s' now prints the Jupyter link once logged in (riding its ControlMaster)", shellArg(alias))
 		default:
-			e.ui.say("'ssh %s' now prints the Jupyter link; undo with 'nbtunnel uninstall %s'", alias, alias)
+			e.ui.say("'ssh %s' now prints the Jupyter link; undo with 'nbtunnel uninstall %s'", shellArg(alias), shellArg(alias))
 		}
 	}
 	return 0

@@ -35,6 +35,10 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		return e.exitCode(alias, nil, err)
 	}
 	state := loadPortState(e.getenv)
+	// The port's claim lets hooks sharing this forward take it over when
+	// this ends (share.go).
+	var claim *portClaim
+	defer func() { claim.release() }()
 	t := &proxy.Tunnel{
 		Host:      h,
 		Options:   e.dialOptions(true),
@@ -43,7 +47,11 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		Logf:      e.ui.say,
 		NoServer:  e.startHook(alias, &sf, launch),
 		Listen: func(ctx context.Context, s jupyter.Server) (*proxy.Forwarder, error) {
-			return listenFor(ctx, *localPort, state.get(alias, serverID(s)), s)
+			f, err := listenFor(ctx, *localPort, state.get(alias, serverID(s)), s)
+			if err == nil {
+				claim, _ = tryClaim(e.getenv, f.Port())
+			}
+			return f, err
 		},
 		OnLink: func(link string, s jupyter.Server, others []jupyter.Server) {
 			e.ui.link(link)
@@ -121,7 +129,7 @@ func orDash(s string) string {
 func explainTunnelError(alias string, err error) error {
 	var none *proxy.NoServerError
 	if errors.As(err, &none) {
-		hints := []string{fmt.Sprintf("'nbtunnel open --start %s' starts one (add --venv PATH to use a virtualenv)", alias)}
+		hints := []string{fmt.Sprintf("'nbtunnel open --start %s' starts one (add --venv PATH to use a virtualenv)", shellArg(alias))}
 		if none.Found != nil {
 			for _, sk := range none.Found.Skipped {
 				hints = append(hints, fmt.Sprintf("skipped %s (%s): %v", sk.Server.File, describeChoice(sk.Server), sk.Why))
@@ -135,7 +143,7 @@ func explainTunnelError(alias string, err error) error {
 	var nomatch *jupyter.NoMatchError
 	var ambiguous *jupyter.AmbiguousError
 	if errors.As(err, &nomatch) || errors.As(err, &ambiguous) {
-		return withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", alias))
+		return withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", shellArg(alias)))
 	}
 	return err
 }

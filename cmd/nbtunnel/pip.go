@@ -91,7 +91,7 @@ func pipServer(ctx context.Context, c *proxy.Client, alias, sel string) (jupyter
 	}
 	if len(found.Live) == 0 {
 		return jupyter.Server{}, withHint(&proxy.NoServerError{Found: found},
-			fmt.Sprintf("pip installs into the environment of a running server's kernels: start one with 'nbtunnel start %s'", alias))
+			fmt.Sprintf("pip installs into the environment of a running server's kernels: start one with 'nbtunnel start %s'", shellArg(alias)))
 	}
 	if sel == "" && len(found.Live) > 1 {
 		var names []string
@@ -105,7 +105,7 @@ func pipServer(ctx context.Context, c *proxy.Client, alias, sel string) (jupyter
 	var nomatch *jupyter.NoMatchError
 	var amb *jupyter.AmbiguousError
 	if errors.As(err, &nomatch) || errors.As(err, &amb) {
-		return s, withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", alias))
+		return s, withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", shellArg(alias)))
 	}
 	return s, err
 }
