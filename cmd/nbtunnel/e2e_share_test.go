@@ -3,12 +3,15 @@
 package main_test
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nbtunnel/nbtunnel/internal/testbed"
 )
 
 // waitLinkAnswers waits until GET link answers 200 (a takeover in progress
@@ -48,4 +51,36 @@ func hookProcesses(host string) int {
 		}
 	}
 	return n
+}
+
+// TestSharedForwardEndsClearly: when the session serving a shared link
+// ends and the other cannot take it over (the host's sshd no longer takes
+// new connections), the other says that the link ended, and its own
+// session goes on.
+func TestSharedForwardEndsClearly(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
+	u := newPuttyUser(t)
+	u.session(t, "lab", h, ppkKey(t, 3, ""))
+	u.trust(t, h)
+	if _, errOut, code := runCmd(t, u.env, "install", "--putty", "lab"); code != 0 {
+		t.Fatalf("install --putty: exit %d\n%s", code, errOut)
+	}
+	first := u.startPlink(t, "-batch", "-load", "lab", "echo ready; cat")
+	link := first.link(60 * time.Second)
+	second := u.startPlink(t, "-batch", "-load", "lab", "echo ready; cat")
+	if got := second.link(60 * time.Second); got != link {
+		t.Fatalf("second plink shows %q, want the first's link %q", redact(got), redact(link))
+	}
+	checkLink(t, link, j)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := h.StopSSHD(ctx); err != nil { // the listener only: both sessions stay
+		t.Fatal(err)
+	}
+	first.finish()
+	waitFor(t, 60*time.Second, func() bool {
+		return strings.Contains(second.stderr.String(), "proxy: nbtunnel: the Jupyter link for lab ended with the session that served it")
+	})
+	second.finish() // its own session is unharmed
 }
