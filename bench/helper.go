@@ -11,6 +11,7 @@ import (
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
 // helperEnv, when set in the environment, makes the bench binary (or its test binary) run as a helper
@@ -66,7 +67,7 @@ func helperForward(ctx context.Context) error {
 	if c := os.Getenv("BENCH_CIPHER"); c != "" {
 		h.Ciphers = []string{c}
 	}
-	c, err := proxy.Dial(ctx, h, proxy.Options{Getenv: os.Getenv})
+	c, err := sshclient.Dial(ctx, h, sshclient.Options{Getenv: os.Getenv})
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,8 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 const (
@@ -277,7 +278,7 @@ func benchRaw(ctx context.Context, w *world, r *report) error {
 		s.add(dir+": CPU ms per GiB, our default vs ssh -L -c aes128-gcm", f0(cpu(nbt)), f0(cpu(sshAES)), ratio(cpu(nbt), cpu(sshAES)), "", "")
 		s.add(dir+": CPU ms per GiB, chacha20 both", f0(cpu(nbtChacha)), f0(cpu(ssh)), ratio(cpu(nbtChacha), cpu(ssh)), "", "")
 	}
-	s.note("\"nbtunnel forward\" is package proxy's Forwarder over proxy.Dial (the code `nbtunnel open` runs), in a helper "+
+	s.note("\"nbtunnel forward\" is package proxy's Forwarder over sshclient.Dial (the code `nbtunnel open` runs), in a helper "+
 		"process pointed at a sink/source server inside the host's namespace; our default cipher is %s.", defaultCipherNote())
 	return nil
 }
@@ -499,7 +500,7 @@ func concurrent(ctx context.Context, base, token string, n int) (time.Duration, 
 	return d, int(errs.Load()), err
 }
 
-// benchDiscovery times proxy.Discover on one connection with and without stale runtime files.
+// benchDiscovery times tunnel.Discover on one connection with and without stale runtime files.
 func benchDiscovery(ctx context.Context, w *world, r *report) error {
 	if err := w.makeStale(ctx, r.cfg.staleFiles); err != nil {
 		return err
@@ -514,7 +515,7 @@ func benchDiscovery(ctx context.Context, w *world, r *report) error {
 	if err != nil {
 		return err
 	}
-	c, err := proxy.Dial(ctx, h, proxy.Options{})
+	c, err := sshclient.Dial(ctx, h, sshclient.Options{})
 	if err != nil {
 		return err
 	}
@@ -525,10 +526,10 @@ func benchDiscovery(ctx context.Context, w *world, r *report) error {
 			if err := w.toggleStale(ctx, in); err != nil {
 				return err
 			}
-			var found *proxy.Found
+			var found *tunnel.Found
 			d, err := timed(func() error {
 				var err error
-				found, err = proxy.Discover(ctx, c)
+				found, err = tunnel.Discover(ctx, c)
 				return err
 			})
 			if err != nil {
@@ -550,7 +551,7 @@ func benchDiscovery(ctx context.Context, w *world, r *report) error {
 	if err := w.toggleStale(ctx, false); err != nil {
 		return err
 	}
-	s := r.section("Discovery (proxy.Discover on an open connection: one exec, then probing the live server)", "with stale files", "without")
+	s := r.section("Discovery (tunnel.Discover on an open connection: one exec, then probing the live server)", "with stale files", "without")
 	added := with.median() - without.median()
 	s.add(fmt.Sprintf("%d stale runtime files (ms, median)", r.cfg.staleFiles), f1(with.median()), f1(without.median()),
 		ratio(with.median(), without.median()), "", "")

@@ -1,9 +1,12 @@
-// Package hostconf owns host settings: it resolves an alias the way the
-// user's OpenSSH client or PuTTY saved session would (ssh_config, ssh -G,
-// PuTTY's session store), reads the host-key databases those clients keep
-// (known_hosts, PuTTY's sshhostkeys cache), and edits the user's files
-// (LocalForward and PortForwardings entries inside blocks marked as ours),
-// always atomically and with a backup.
+// Package hostconf resolves a host alias the way the user's OpenSSH client
+// would (ssh_config, or ssh -G where evaluation needs OpenSSH), or a PuTTY
+// saved session the way PuTTY would, into the connection settings of a Host.
 //
-// hostconf imports nothing else of this module.
+// Its subpackages own the rest of what is known about the user's client
+// setup: hostkeys (known_hosts and PuTTY's host-key cache), putty (PuTTY's
+// session store), fileedit (safe edits of the user's files), pattern
+// (OpenSSH's wildcard patterns) and ppk (PuTTY's private-key files).
+// Writing to the user's config is package install's job.
+//
+// hostconf imports nothing of this module outside its own subtree.
 package hostconf

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 func TestLocalForwardPorts(t *testing.T) {
@@ -13,8 +14,8 @@ func TestLocalForwardPorts(t *testing.T) {
 		"  localforward [::1]:9001 host:1\n" +
 		"  LocalForward /tmp/sock host:2\n" +
 		"# LocalForward 7000 commented:1\n" +
-		hostconf.BeginMarker(hostconf.ForwardBlockKey("gpu")) + "\nHost gpu\n  LocalForward 127.0.0.1:8890 127.0.0.1:8888\nHost *\n" +
-		hostconf.EndMarker(hostconf.ForwardBlockKey("gpu")) + "\n"
+		fileedit.BeginMarker(hostconf.ForwardBlockKey("gpu")) + "\nHost gpu\n  LocalForward 127.0.0.1:8890 127.0.0.1:8888\nHost *\n" +
+		fileedit.EndMarker(hostconf.ForwardBlockKey("gpu")) + "\n"
 	got, err := hostconf.LocalForwardPorts("config", []byte(cfg), "gpu")
 	if err != nil {
 		t.Fatal(err)

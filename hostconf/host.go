@@ -1,9 +1,11 @@
 package hostconf
 
 import (
+	"net"
+	"strconv"
 	"time"
 
-	"golang.org/x/crypto/ssh"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
 // Host is everything nbtunnel needs to reach one remote machine, resolved
@@ -37,7 +39,7 @@ type Host struct {
 	// HostKeys checks the server's host key. It is built from known_hosts
 	// (OpenSSH) or PuTTY's host-key cache, with StrictHostKeyChecking's
 	// meaning applied. It is never nil for a resolved host.
-	HostKeys HostKeyChecker
+	HostKeys hostkeys.Checker
 	// HostKeyAlias is the name host keys are recorded under instead of
 	// HostName ("" = HostName, as [HostName]:port for a port other than 22).
 	HostKeyAlias string
@@ -86,15 +88,6 @@ func (h *Host) Addr() string {
 	return joinHostPort(h.HostName, port)
 }
 
-// HostKeyChecker decides whether a host key is acceptable for a host.
-type HostKeyChecker interface {
-	// Callback returns the ssh.HostKeyCallback to use when connecting to
-	// addr (host:port as dialled) under the name hostname (the alias
-	// resolved, or HostKeyAlias). Errors it returns for unknown or changed
-	// keys are *HostKeyError.
-	Callback(hostname string) ssh.HostKeyCallback
-	// Algorithms lists the host-key algorithms already known for
-	// hostname, in preference order, so the client negotiates a key type
-	// it can verify. Empty means no known key: use the defaults.
-	Algorithms(hostname string) []string
+func joinHostPort(host string, port int) string {
+	return net.JoinHostPort(host, strconv.Itoa(port))
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	sshconfig "github.com/kevinburke/ssh_config"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
 // ResolveOptions says where Resolve finds the user's OpenSSH settings and
@@ -151,10 +153,10 @@ func configFiles(o ResolveOptions) ([]configRef, string, error) {
 	if o.ConfigFile != "" {
 		p, err := expandTilde(o.ConfigFile, o.Home)
 		if err != nil {
-			return nil, "", fmt.Errorf("reading %s: %w", o.ConfigFile, err)
+			return nil, "", configErrorf(o.ConfigFile, 0, "%w", err)
 		}
 		if _, err := os.Stat(p); err != nil {
-			return nil, "", fmt.Errorf("reading %s: %w", p, err)
+			return nil, "", configErrorf(p, 0, "%w", err)
 		}
 		return []configRef{{path: p}}, p, nil
 	}
@@ -215,7 +217,7 @@ func (e *unsupportedError) Unwrap() error { return ErrUnsupportedConfig }
 // numbers), so the settings read are those the user's ssh would use
 // without the hook.
 func blankHooks(path string, data []byte, lines []string) {
-	blocks, err := Blocks(path, data)
+	blocks, err := fileedit.Blocks(path, data)
 	if err != nil {
 		return // a damaged block is reported by the commands that edit it
 	}
@@ -249,15 +251,15 @@ const matchMarker = "nbtunnel-match-line-"
 func parseConfigFile(path string, system bool, o ResolveOptions, stack []string) (*confFile, error) {
 	for _, p := range stack {
 		if p == path {
-			return nil, fmt.Errorf("reading %s: Include loop: %s", stack[len(stack)-1], strings.Join(append(stack, path), " -> "))
+			return nil, configErrorf(stack[len(stack)-1], 0, "Include loop: %s", strings.Join(append(stack, path), " -> "))
 		}
 	}
 	if len(stack) > maxIncludeDepth {
-		return nil, fmt.Errorf("reading %s: too many nested Includes (more than %d)", path, maxIncludeDepth)
+		return nil, configErrorf(path, 0, "too many nested Includes (more than %d)", maxIncludeDepth)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, configErrorf(path, 0, "%w", err)
 	}
 	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 	lines := strings.Split(string(data), "\n")
@@ -274,17 +276,17 @@ func parseConfigFile(path string, system bool, o ResolveOptions, stack []string)
 		case "include":
 			args, err := splitArgs(rest)
 			if err != nil {
-				return nil, fmt.Errorf("reading %s line %d: %w", path, i+1, err)
+				return nil, configErrorf(path, i+1, "%w", err)
 			}
 			if len(args) == 0 {
-				return nil, fmt.Errorf("reading %s line %d: Include without a file", path, i+1)
+				return nil, configErrorf(path, i+1, "Include without a file")
 			}
 			includes[i+1] = args
 			lines[i] = "NbtunnelInclude x"
 		case "match":
 			args, err := splitArgs(stripComment(rest))
 			if err != nil {
-				return nil, fmt.Errorf("reading %s line %d: %w", path, i+1, err)
+				return nil, configErrorf(path, i+1, "%w", err)
 			}
 			matches[i+1] = args
 			lines[i] = "Host " + matchMarker + strconv.Itoa(i+1)
@@ -295,13 +297,13 @@ func parseConfigFile(path string, system bool, o ResolveOptions, stack []string)
 				break
 			}
 			if _, err := splitArgs(rest); err != nil {
-				return nil, fmt.Errorf("reading %s line %d: %s: %w", path, i+1, key, err)
+				return nil, configErrorf(path, i+1, "%s: %w", key, err)
 			}
 		}
 	}
 	cfg, err := sshconfig.DecodeBytes([]byte(strings.Join(lines, "\n")))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, configErrorf(path, 0, "%w", err)
 	}
 	f := &confFile{path: path}
 	stack = append(stack, path)
@@ -325,7 +327,7 @@ func parseConfigFile(path string, system bool, o ResolveOptions, stack []string)
 				for _, a := range args {
 					files, err := includeFiles(a, system, o)
 					if err != nil {
-						return nil, fmt.Errorf("reading %s line %d: %w", path, n, err)
+						return nil, configErrorf(path, n, "%w", err)
 					}
 					for _, inc := range files {
 						sub, err := parseConfigFile(inc, system, o, stack)
@@ -582,7 +584,7 @@ func (ev *evaluator) file(f *confFile, canMatch bool) error {
 // matches evaluates a Match line's criteria (all must hold).
 func (ev *evaluator) matches(file string, line int, crit []string) (bool, error) {
 	if len(crit) == 0 {
-		return false, fmt.Errorf("reading %s line %d: Match without criteria", file, line)
+		return false, configErrorf(file, line, "Match without criteria")
 	}
 	result := true
 	for i := 0; i < len(crit); i++ {
@@ -604,7 +606,7 @@ func (ev *evaluator) matches(file string, line int, crit []string) (bool, error)
 			ok = ev.final
 		case "host", "originalhost", "user", "localuser":
 			if i+1 >= len(crit) {
-				return false, fmt.Errorf("reading %s line %d: Match %s without an argument", file, line, c)
+				return false, configErrorf(file, line, "Match %s without an argument", c)
 			}
 			i++
 			arg := crit[i]
@@ -761,7 +763,7 @@ func parseSSHG(out []byte, name string) *settings {
 func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *settings, fromG bool, o ResolveOptions, depth int, budget *int) (*Host, error) {
 	h := &Host{Alias: alias}
 	bad := func(s setting, key string, err error) error {
-		return fmt.Errorf("reading %s: %s: %w", s.where(), key, err)
+		return configErrorf(s.file, s.line, "%s: %w", key, err)
 	}
 	// first is a single-valued keyword's argument: ssh -G prints it whole;
 	// in a file it is the first (possibly quoted) word.
@@ -1010,7 +1012,7 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 			return nil, bad(s, "HashKnownHosts", err)
 		}
 	}
-	kh, err := NewKnownHosts(userFiles, globalFiles, strict, KnownHostsOptions{
+	kh, err := hostkeys.NewKnownHosts(userFiles, globalFiles, strict, hostkeys.KnownHostsOptions{
 		Ask:               o.Ask,
 		Warn:              o.Warn,
 		HashKnownHosts:    hash,
@@ -1034,7 +1036,7 @@ func fileList(set *settings, key string, def []string, t *tokenSet, o ResolveOpt
 	if ok {
 		var err error
 		if args, err = splitArgs(s.value); err != nil {
-			return nil, fmt.Errorf("reading %s: %s: %w", s.where(), key, err)
+			return nil, configErrorf(s.file, s.line, "%s: %w", key, err)
 		}
 		if len(args) == 1 && strings.EqualFold(args[0], "none") {
 			return nil, nil
@@ -1051,7 +1053,7 @@ func fileList(set *settings, key string, def []string, t *tokenSet, o ResolveOpt
 		}
 		p, err := t.expandPath(a, o.Getenv)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %s: %w", s.where(), key, err)
+			return nil, configErrorf(s.file, s.line, "%s: %w", key, err)
 		}
 		out = append(out, p)
 	}
@@ -1121,7 +1123,7 @@ func algList(set *settings, key string, def []string) ([]string, error) {
 	}
 	v := strings.TrimSpace(s.value)
 	if v == "" {
-		return nil, fmt.Errorf("reading %s: %s: empty list", s.where(), key)
+		return nil, configErrorf(s.file, s.line, "%s: empty list", key)
 	}
 	var out []string
 	switch v[0] {

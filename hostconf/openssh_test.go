@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 )
 
 // testConfigs copies testdata/openssh into a temporary directory with
@@ -123,7 +124,7 @@ func TestResolveTable(t *testing.T) {
 			}
 		}},
 		{"basic.conf", "ctl", func(t *testing.T, h *hostconf.Host) {
-			kh := h.HostKeys.(*hostconf.KnownHosts)
+			kh := h.HostKeys.(*hostkeys.KnownHosts)
 			u, g := kh.Files()
 			wantU := []string{filepath.Join(home, "kh/ctl.known"), "/tmp/with space/kh"}
 			if !reflect.DeepEqual(u, wantU) || len(g) != 2 {
@@ -143,7 +144,7 @@ func TestResolveTable(t *testing.T) {
 			}
 		}},
 		{"basic.conf", "ctl2", func(t *testing.T, h *hostconf.Host) {
-			kh := h.HostKeys.(*hostconf.KnownHosts)
+			kh := h.HostKeys.(*hostkeys.KnownHosts)
 			u, _ := kh.Files()
 			if len(u) != 0 || kh.Policy() != "no" || h.ControlPath != "" || h.IdentityAgent != "none" || h.ControlMaster != "yes" {
 				t.Errorf("got files %q policy %q ControlPath %q IdentityAgent %q ControlMaster %q", u, kh.Policy(), h.ControlPath, h.IdentityAgent, h.ControlMaster)
@@ -369,7 +370,7 @@ func compareWithSSHG(t *testing.T, h *hostconf.Host, g map[string][]string, home
 		check("identityfile", strings.Join(h.IdentityFiles, "|"), strings.Join(ids, "|"))
 	}
 	check("controlpath", h.ControlPath, strings.TrimSuffix(one(g, "controlpath"), "none"))
-	kh := h.HostKeys.(*hostconf.KnownHosts)
+	kh := h.HostKeys.(*hostkeys.KnownHosts)
 	uf, gf := kh.Files()
 	if one(g, "userknownhostsfile") != "none" {
 		check("userknownhostsfile", strings.Join(uf, " "), one(g, "userknownhostsfile"))

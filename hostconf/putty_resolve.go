@@ -8,53 +8,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// PuTTY's ProxyMethod values (PuTTY 0.77 and later; 0.78 reads these
-// first) and, for older sessions, the legacy ProxyType values.
-const (
-	PuttyProxyNone         = 0
-	PuttyProxySOCKS4       = 1
-	PuttyProxySOCKS5       = 2
-	PuttyProxyHTTP         = 3
-	PuttyProxyTelnet       = 4
-	PuttyProxyCommand      = 5 // "Local": run a local command as the transport
-	PuttyProxySSHTCPIP     = 6 // "SSH to proxy and use port forwarding"
-	PuttyProxySSHExec      = 7
-	PuttyProxySSHSubsystem = 8
-
-	// PuttyLegacyProxyCommand is the legacy ProxyType value for a local
-	// proxy command (ProxyType: 0 none, 1 HTTP, 2 SOCKS, 3 Telnet, 4 command).
-	PuttyLegacyProxyCommand = 4
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
+	"github.com/nbtunnel/nbtunnel/hostconf/putty"
 )
 
 // PuttyHookMarker is the text in a ProxyTelnetCommand that marks nbtunnel's
 // own hook ("nbtunnel proxy --putty SESSION %host %port"): a session using
 // it is resolved as a direct connection, since nbtunnel is that command.
 const PuttyHookMarker = " proxy --putty "
-
-// PuttyProxyMethod returns the session's proxy method as PuTTY 0.78 reads
-// it: ProxyMethod when it holds a known value, else the legacy ProxyType
-// (and ProxySOCKSVersion) mapped to ProxyMethod's numbering.
-func PuttyProxyMethod(s *PuttySession) int {
-	if m := s.Int("ProxyMethod", -1); m >= PuttyProxyNone && m <= PuttyProxySSHSubsystem {
-		return m
-	}
-	switch s.Int("ProxyType", 0) {
-	case 1:
-		return PuttyProxyHTTP
-	case 2:
-		if s.Int("ProxySOCKSVersion", 5) == 4 {
-			return PuttyProxySOCKS4
-		}
-		return PuttyProxySOCKS5
-	case 3:
-		return PuttyProxyTelnet
-	case 4:
-		return PuttyProxyCommand
-	}
-	return PuttyProxyNone
-}
 
 // puttyHostName splits a HostName setting the way PuTTY prepares a
 // session: leading blanks dropped, "user@" (up to the last '@') split off,
@@ -97,11 +59,11 @@ func isLocalhost(h string) bool {
 //   - LocalForwards lists the session's L entries of PortForwardings.
 //
 // Errors name the session and where it is stored.
-func ResolvePutty(ctx context.Context, store PuttyStore, name string) (*Host, error) {
+func ResolvePutty(ctx context.Context, store putty.Store, name string) (*Host, error) {
 	return resolvePutty(ctx, store, name, 0)
 }
 
-func resolvePutty(ctx context.Context, store PuttyStore, name string, depth int) (*Host, error) {
+func resolvePutty(ctx context.Context, store putty.Store, name string, depth int) (*Host, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -154,7 +116,7 @@ func resolvePutty(ctx context.Context, store PuttyStore, name string, depth int)
 		h.ServerAliveInterval = time.Duration(secs) * time.Second
 	}
 	if v, ok := s.Get("PortForwardings"); ok {
-		fwds, err := ParsePortForwardings(v)
+		fwds, err := putty.ParsePortForwardings(v)
 		if err != nil {
 			return nil, fail("PortForwardings: %v", err)
 		}
@@ -170,18 +132,18 @@ func resolvePutty(ctx context.Context, store PuttyStore, name string, depth int)
 		}
 	}
 
-	method := PuttyProxyMethod(s)
-	if method != PuttyProxyNone && isLocalhost(host) && s.Int("ProxyLocalhost", 0) == 0 {
-		method = PuttyProxyNone
+	method := putty.ProxyMethod(s)
+	if method != putty.ProxyNone && isLocalhost(host) && s.Int("ProxyLocalhost", 0) == 0 {
+		method = putty.ProxyNone
 	}
 	switch method {
-	case PuttyProxyNone:
-	case PuttyProxyCommand:
+	case putty.ProxyNone:
+	case putty.ProxyCommand:
 		cmd, _ := s.Get("ProxyTelnetCommand")
 		if !strings.Contains(cmd, PuttyHookMarker) {
 			h.ProxyCommand = expandPuttyCommand(cmd, s, host, port)
 		}
-	case PuttyProxySSHTCPIP:
+	case putty.ProxySSHTCPIP:
 		proxyHost, _ := s.Get("ProxyHost")
 		if proxyHost == "" {
 			proxyHost = "proxy" // PuTTY's default
@@ -191,12 +153,12 @@ func resolvePutty(ctx context.Context, store PuttyStore, name string, depth int)
 			if hop, err = resolvePutty(ctx, store, proxyHost, depth+1); err != nil {
 				return nil, fmt.Errorf("PuTTY session %q (%s): proxy session: %w", name, where, err)
 			}
-		} else if errors.Is(err, ErrNoPuttySession) {
+		} else if errors.Is(err, putty.ErrNoSession) {
 			pu, ph := puttyHostName(proxyHost)
 			hop = &Host{Alias: ph, HostName: ph, Port: s.Int("ProxyPort", 80), User: pu,
 				Source: fmt.Sprintf("PuTTY session %s (%s) proxy settings", name, where)}
 			if keys, err := store.HostKeys(); err == nil {
-				hop.HostKeys = puttyBoundKeys{inner: keys, name: joinHostPort(ph, hop.Port)}
+				hop.HostKeys = hostkeys.Bound(keys, joinHostPort(ph, hop.Port))
 			} else {
 				return nil, fail("%v", err)
 			}
@@ -216,23 +178,23 @@ func resolvePutty(ctx context.Context, store PuttyStore, name string, depth int)
 	if err != nil {
 		return nil, fail("%v", err)
 	}
-	h.HostKeys = puttyBoundKeys{inner: keys, name: joinHostPort(host, port)}
+	h.HostKeys = hostkeys.Bound(keys, joinHostPort(host, port))
 	return h, nil
 }
 
 func puttyProxyName(m int) string {
 	switch m {
-	case PuttyProxySOCKS4:
+	case putty.ProxySOCKS4:
 		return "SOCKS 4"
-	case PuttyProxySOCKS5:
+	case putty.ProxySOCKS5:
 		return "SOCKS 5"
-	case PuttyProxyHTTP:
+	case putty.ProxyHTTP:
 		return "HTTP CONNECT"
-	case PuttyProxyTelnet:
+	case putty.ProxyTelnet:
 		return "Telnet"
-	case PuttyProxySSHExec:
+	case putty.ProxySSHExec:
 		return "SSH to proxy and execute a command"
-	case PuttyProxySSHSubsystem:
+	case putty.ProxySSHSubsystem:
 		return "SSH to proxy and invoke a subsystem"
 	}
 	return "unknown"
@@ -241,7 +203,7 @@ func puttyProxyName(m int) string {
 // expandPuttyCommand expands a ProxyTelnetCommand the way PuTTY formats
 // it: \\ \% \r \n \t \xHH escapes and %% %host %port %user %pass
 // %proxyhost %proxyport tokens; anything else is copied as is.
-func expandPuttyCommand(cmd string, s *PuttySession, host string, port int) string {
+func expandPuttyCommand(cmd string, s *putty.Session, host string, port int) string {
 	proxyUser, _ := s.Get("ProxyUsername")
 	proxyPass, _ := s.Get("ProxyPassword")
 	proxyHost, _ := s.Get("ProxyHost")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 // Mode is the kind of hook Install writes.
@@ -63,7 +64,7 @@ type Options struct {
 	// relative Include paths).
 	Home string
 	// LockTimeout bounds the wait for another nbtunnel editing the same
-	// file; 0 means hostconf.DefaultLockTimeout.
+	// file; 0 means fileedit.DefaultLockTimeout.
 	LockTimeout time.Duration
 }
 
@@ -87,13 +88,13 @@ type Result struct {
 // a hook an earlier run wrote (also of the other mode). Running it twice
 // changes nothing the second time. A missing config is created with mode
 // 0600 (its directory 0700). The edit is locked, atomic and backed up (see
-// hostconf.EditFile).
+// fileedit.EditFile).
 func Install(ctx context.Context, alias string, o Options) (Result, error) {
 	cfg, err := o.configPath()
 	if err != nil {
 		return Result{}, fmt.Errorf("installing hook for host %q: %w", alias, err)
 	}
-	if err := hostconf.CheckAlias(alias); err != nil {
+	if err := CheckAlias(alias); err != nil {
 		return Result{}, fmt.Errorf("installing hook for host %q in %s: %w", alias, cfg, err)
 	}
 	if !filepath.IsAbs(o.BinPath) {
@@ -116,7 +117,7 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 		flagF = " -F " + q
 	}
 	var notes []string
-	res, err := hostconf.EditFile(ctx, cfg, o.editOptions(), func(old []byte) ([]byte, error) {
+	res, err := fileedit.EditFile(ctx, cfg, o.editOptions(), func(old []byte) ([]byte, error) {
 		var settings []string
 		switch o.Mode {
 		case ProxyCommandMode:
@@ -132,7 +133,7 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 		default:
 			return nil, fmt.Errorf("installing hook for host %q in %s: unknown mode %v", alias, cfg, o.Mode)
 		}
-		return hostconf.SetBlock(cfg, old, hostconf.HookBlockKey(alias), hostconf.HostBlockLines(alias, settings))
+		return fileedit.SetBlock(cfg, old, hostconf.HookBlockKey(alias), HostBlockLines(alias, settings))
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("installing hook for host %q: %w", alias, err)
@@ -143,7 +144,7 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 // Uninstall takes nbtunnel's hook for alias out of the OpenSSH config:
 // the block Install wrote, exactly, so after Install then Uninstall the
 // file has its original bytes (a file Install created stays, empty).
-// Blocks of other kinds (hostconf.WriteLocalForward's) are left alone.
+// Blocks of other kinds (WriteLocalForward's) are left alone.
 // Without a hook it changes nothing. Mode, BinPath and ExplicitConfig are
 // not used.
 func Uninstall(ctx context.Context, alias string, o Options) (Result, error) {
@@ -151,11 +152,11 @@ func Uninstall(ctx context.Context, alias string, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("removing hook for host %q: %w", alias, err)
 	}
-	if err := hostconf.CheckAlias(alias); err != nil {
+	if err := CheckAlias(alias); err != nil {
 		return Result{}, fmt.Errorf("removing hook for host %q from %s: %w", alias, cfg, err)
 	}
-	res, err := hostconf.EditFile(ctx, cfg, o.editOptions(), func(old []byte) ([]byte, error) {
-		return hostconf.RemoveBlock(cfg, old, hostconf.HookBlockKey(alias))
+	res, err := fileedit.EditFile(ctx, cfg, o.editOptions(), func(old []byte) ([]byte, error) {
+		return fileedit.RemoveBlock(cfg, old, hostconf.HookBlockKey(alias))
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("removing hook for host %q: %w", alias, err)
@@ -173,8 +174,8 @@ func (o Options) configPath() (string, error) {
 	return filepath.Join(o.Home, ".ssh", "config"), nil
 }
 
-func (o Options) editOptions() hostconf.EditOptions {
-	return hostconf.EditOptions{DryRun: o.DryRun, LockTimeout: o.LockTimeout, Perm: 0o600}
+func (o Options) editOptions() fileedit.EditOptions {
+	return fileedit.EditOptions{DryRun: o.DryRun, LockTimeout: o.LockTimeout, Perm: 0o600}
 }
 
 // quoteArg quotes one word of a ProxyCommand or LocalCommand. ssh first

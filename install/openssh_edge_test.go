@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 	"github.com/nbtunnel/nbtunnel/install"
 )
 
@@ -29,7 +30,7 @@ func TestInstallMissingFile(t *testing.T) {
 	if fi, _ := os.Stat(filepath.Dir(cfg)); fi.Mode().Perm() != 0o700 {
 		t.Errorf("~/.ssh mode = %v, want 0700", fi.Mode().Perm())
 	}
-	want := hostconf.BeginMarker("hook gpu-box") + "\nHost gpu-box\n    ProxyCommand \"/usr/local/bin/nbtunnel\" proxy %n %p\nHost *\n" + hostconf.EndMarker("hook gpu-box") + "\n"
+	want := fileedit.BeginMarker("hook gpu-box") + "\nHost gpu-box\n    ProxyCommand \"/usr/local/bin/nbtunnel\" proxy %n %p\nHost *\n" + fileedit.EndMarker("hook gpu-box") + "\n"
 	if got, _ := os.ReadFile(cfg); string(got) != want {
 		t.Fatalf("config:\ngot  %q\nwant %q", got, want)
 	}
@@ -89,7 +90,7 @@ func TestInstallSymlinkAndForward(t *testing.T) {
 		t.Fatalf("Install in the other mode = %+v, %v; want a change", res, err)
 	}
 	fwd := hostconf.Forward{Listen: "127.0.0.1:18888", Target: "127.0.0.1:8888"}
-	if _, _, err := hostconf.WriteLocalForward(ctx, cfg, "gpu-box", fwd, hostconf.EditOptions{}); err != nil {
+	if _, _, err := install.WriteLocalForward(ctx, cfg, "gpu-box", fwd, fileedit.EditOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	g := sshG(t, cfg, "gpu-box")
@@ -100,7 +101,7 @@ func TestInstallSymlinkAndForward(t *testing.T) {
 	if _, err := install.Uninstall(ctx, "gpu-box", o); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := hostconf.RemoveLocalForward(ctx, cfg, "gpu-box", hostconf.EditOptions{}); err != nil {
+	if _, _, err := install.RemoveLocalForward(ctx, cfg, "gpu-box", fileedit.EditOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(real); !bytes.Equal(got, orig) {
@@ -144,7 +145,7 @@ func TestInstallControlPathDetection(t *testing.T) {
 func TestInstallErrors(t *testing.T) {
 	dir := t.TempDir()
 	damaged := filepath.Join(dir, "damaged")
-	if err := os.WriteFile(damaged, []byte("Host a\n"+hostconf.BeginMarker("hook gpu-box")+"\nHost gpu-box\n"), 0o600); err != nil {
+	if err := os.WriteFile(damaged, []byte("Host a\n"+fileedit.BeginMarker("hook gpu-box")+"\nHost gpu-box\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ok := install.Options{ConfigPath: filepath.Join(dir, "config"), BinPath: "/bin/nbtunnel"}
@@ -169,9 +170,9 @@ func TestInstallErrors(t *testing.T) {
 		})
 	}
 	_, err := install.Uninstall(context.Background(), "gpu-box", install.Options{ConfigPath: damaged})
-	var be *hostconf.BlockError
+	var be *fileedit.BlockError
 	if !errors.As(err, &be) || be.Line != 2 || be.Hint == "" {
-		t.Fatalf("Uninstall of a damaged block: %v; want a *hostconf.BlockError at line 2 with a hint", err)
+		t.Fatalf("Uninstall of a damaged block: %v; want a *fileedit.BlockError at line 2 with a hint", err)
 	}
 }
 
@@ -198,7 +199,7 @@ func TestInstallConcurrent(t *testing.T) {
 		}
 	}
 	data, _ := os.ReadFile(cfg)
-	bs, err := hostconf.Blocks(cfg, data)
+	bs, err := fileedit.Blocks(cfg, data)
 	if err != nil || len(bs) != 8 {
 		t.Fatalf("got %d blocks (%v), want 8:\n%s", len(bs), err, data)
 	}

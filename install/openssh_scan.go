@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 // controlPathSource returns "FILE:LINE" of the first ControlPath (other
@@ -30,7 +30,7 @@ func (s scanner) scan(file string, data []byte, active bool, depth int) (string,
 		return "", active
 	}
 	inBlock := map[int]bool{}
-	if bs, err := hostconf.Blocks(file, data); err == nil {
+	if bs, err := fileedit.Blocks(file, data); err == nil {
 		for _, b := range bs {
 			for l := b.BeginLine; l <= b.EndLine; l++ {
 				inBlock[l] = true

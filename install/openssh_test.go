@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 	"github.com/nbtunnel/nbtunnel/install"
 )
 
@@ -74,7 +74,7 @@ func TestInstallGolden(t *testing.T) {
 				}
 				o := install.Options{ConfigPath: cfg, ExplicitConfig: tc.explicit, BinPath: testBin, Mode: mode, Home: dir}
 				res, err := install.Install(ctx, tc.alias, o)
-				if err != nil || !res.Changed || res.Path != cfg || res.Backup != cfg+hostconf.BackupSuffix || res.Diff == "" {
+				if err != nil || !res.Changed || res.Path != cfg || res.Backup != cfg+fileedit.BackupSuffix || res.Diff == "" {
 					t.Fatalf("Install = %+v, %v; want a change of %s with a backup and a diff", res, err, cfg)
 				}
 				got, _ := os.ReadFile(cfg)

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
+	"github.com/nbtunnel/nbtunnel/hostconf/putty"
 )
 
 // PuTTY keys InstallPutty sets.
@@ -67,15 +69,15 @@ func (p *puttySaved) empty() bool { return len(p.Keys) == 0 && p.Forward == "" }
 
 // sidecarPath returns the sidecar file for session, or "" when the store
 // keeps files nowhere (then the state is kept in the session, keySaved).
-func sidecarPath(store hostconf.PuttyStore, session string) string {
-	fs, ok := store.(*hostconf.PuttyFileStore)
+func sidecarPath(store putty.Store, session string) string {
+	fs, ok := store.(*putty.FileStore)
 	if !ok {
 		return ""
 	}
 	return filepath.Join(fs.Dir, "nbtunnel-saved", filepath.Base(fs.Where(session)))
 }
 
-func loadSaved(store hostconf.PuttyStore, s *hostconf.PuttySession) (*puttySaved, error) {
+func loadSaved(store putty.Store, s *putty.Session) (*puttySaved, error) {
 	p := &puttySaved{Session: s.Name}
 	var data []byte
 	if path := sidecarPath(store, s.Name); path != "" {
@@ -101,7 +103,7 @@ func loadSaved(store hostconf.PuttyStore, s *hostconf.PuttySession) (*puttySaved
 // storeSaved writes (or, when empty, removes) the saved state. For a
 // sidecar file it must run before the session is saved on install and
 // after it on uninstall; the in-session key is saved with the session.
-func storeSaved(store hostconf.PuttyStore, s *hostconf.PuttySession, p *puttySaved) error {
+func storeSaved(store putty.Store, s *putty.Session, p *puttySaved) error {
 	path := sidecarPath(store, s.Name)
 	if path == "" {
 		if p.empty() {
@@ -119,7 +121,7 @@ func storeSaved(store hostconf.PuttyStore, s *hostconf.PuttySession, p *puttySav
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("removing %s: %w", path, err)
 		}
-		os.Remove(path + hostconf.BackupSuffix)
+		os.Remove(path + fileedit.BackupSuffix)
 		os.Remove(filepath.Dir(path)) // only if empty
 		return nil
 	}
@@ -127,7 +129,7 @@ func storeSaved(store hostconf.PuttyStore, s *hostconf.PuttySession, p *puttySav
 	if err != nil {
 		return err
 	}
-	if err := hostconf.WriteFileAtomic(path, append(b, '\n'), 0o600); err != nil {
+	if err := fileedit.WriteFileAtomic(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving nbtunnel's record of PuTTY session %q: %w", s.Name, err)
 	}
 	return nil
@@ -158,7 +160,7 @@ func puttyQuoteArg(s string) string {
 
 // change records a key's old value in saved (once: a value saved by an
 // earlier install is kept) and sets the new one.
-func change(s *hostconf.PuttySession, saved *puttySaved, key, value string, isInt bool, d *diff) {
+func change(s *putty.Session, saved *puttySaved, key, value string, isInt bool, d *diff) {
 	old, had := s.Get(key)
 	if had && old == value {
 		return
@@ -221,7 +223,7 @@ func isLocalTarget(h string) bool {
 // the changed values, "" if none; with dryRun nothing is written.
 // It also sets ProxyLogToTerm=0, so that PuTTY prints what the hook writes
 // to stderr (the link) in its window, and plink on its stderr.
-func InstallPutty(ctx context.Context, store hostconf.PuttyStore, session, binPath string, dryRun bool) (string, error) {
+func InstallPutty(ctx context.Context, store putty.Store, session, binPath string, dryRun bool) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -237,8 +239,8 @@ func InstallPutty(ctx context.Context, store hostconf.PuttyStore, session, binPa
 		return "", err
 	}
 	d := &diff{where: store.Where(session)}
-	change(s, saved, keyProxyMethod, strconv.Itoa(hostconf.PuttyProxyCommand), true, d)
-	change(s, saved, keyProxyType, strconv.Itoa(hostconf.PuttyLegacyProxyCommand), true, d)
+	change(s, saved, keyProxyMethod, strconv.Itoa(putty.ProxyCommand), true, d)
+	change(s, saved, keyProxyType, strconv.Itoa(putty.LegacyProxyCommand), true, d)
 	change(s, saved, keyProxyCommand, PuttyHookCommand(binPath, session), false, d)
 	change(s, saved, keyLogToTerm, "0", true, d)
 	if host, _ := s.Get("HostName"); isLocalTarget(host) {
@@ -253,7 +255,7 @@ func InstallPutty(ctx context.Context, store hostconf.PuttyStore, session, binPa
 
 // save writes the session and the saved state in the order that leaves
 // a restorable state if it stops half way.
-func save(store hostconf.PuttyStore, s *hostconf.PuttySession, saved *puttySaved, installing bool) error {
+func save(store putty.Store, s *putty.Session, saved *puttySaved, installing bool) error {
 	if sidecarPath(store, s.Name) == "" {
 		if err := storeSaved(store, s, saved); err != nil {
 			return err
@@ -279,7 +281,7 @@ func save(store hostconf.PuttyStore, s *hostconf.PuttySession, saved *puttySaved
 // session still runs nbtunnel's hook, the proxy is turned off
 // (ProxyMethod=0) instead. Returns the diff; with dryRun nothing is
 // written.
-func UninstallPutty(ctx context.Context, store hostconf.PuttyStore, session string, dryRun bool) (string, error) {
+func UninstallPutty(ctx context.Context, store putty.Store, session string, dryRun bool) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -316,7 +318,7 @@ func UninstallPutty(ctx context.Context, store hostconf.PuttyStore, session stri
 		}
 	}
 	if len(saved.Keys) == 0 {
-		if cmd, _ := s.Get(keyProxyCommand); strings.Contains(cmd, hostconf.PuttyHookMarker) && hostconf.PuttyProxyMethod(s) == hostconf.PuttyProxyCommand {
+		if cmd, _ := s.Get(keyProxyCommand); strings.Contains(cmd, hostconf.PuttyHookMarker) && putty.ProxyMethod(s) == putty.ProxyCommand {
 			lost := &puttySaved{}
 			change(s, lost, keyProxyMethod, "0", true, d)
 			change(s, lost, keyProxyType, "0", true, d)
@@ -353,18 +355,18 @@ func atoiLoose(v string) int {
 // replaced. A unix-socket target gives ErrPuttyUnixSocket; a local port
 // the session already forwards elsewhere is an error. It reports whether
 // the session changed.
-func WritePuttyForward(ctx context.Context, store hostconf.PuttyStore, session string, localPort int, target string) (bool, error) {
+func WritePuttyForward(ctx context.Context, store putty.Store, session string, localPort int, target string) (bool, error) {
 	d, err := writePuttyForward(ctx, store, session, localPort, target, false)
 	return d != "", err
 }
 
 // DiffPuttyForward returns the diff WritePuttyForward would make ("" if
 // none) and writes nothing.
-func DiffPuttyForward(ctx context.Context, store hostconf.PuttyStore, session string, localPort int, target string) (string, error) {
+func DiffPuttyForward(ctx context.Context, store putty.Store, session string, localPort int, target string) (string, error) {
 	return writePuttyForward(ctx, store, session, localPort, target, true)
 }
 
-func writePuttyForward(ctx context.Context, store hostconf.PuttyStore, session string, localPort int, target string, dryRun bool) (string, error) {
+func writePuttyForward(ctx context.Context, store putty.Store, session string, localPort int, target string, dryRun bool) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -386,13 +388,13 @@ func writePuttyForward(ctx context.Context, store hostconf.PuttyStore, session s
 		return "", err
 	}
 	old, had := s.Get(keyForwards)
-	fwds, err := hostconf.ParsePortForwardings(old)
+	fwds, err := putty.ParsePortForwardings(old)
 	if err != nil {
 		return "", fmt.Errorf("writing PuTTY forward into session %q (%s): PortForwardings: %w", session, store.Where(session), err)
 	}
-	want := hostconf.PuttyForward{Type: 'L', Listen: strconv.Itoa(localPort), Target: target}
-	entry := hostconf.FormatPortForwardings([]hostconf.PuttyForward{want})
-	var out []hostconf.PuttyForward
+	want := putty.Forward{Type: 'L', Listen: strconv.Itoa(localPort), Target: target}
+	entry := putty.FormatPortForwardings([]putty.Forward{want})
+	var out []putty.Forward
 	placed := false
 	for _, f := range fwds {
 		if saved.Forward != "" && f.Raw() == saved.Forward {
@@ -413,7 +415,7 @@ func writePuttyForward(ctx context.Context, store hostconf.PuttyStore, session s
 	if !placed {
 		out = append(out, want)
 	}
-	value := hostconf.FormatPortForwardings(out)
+	value := putty.FormatPortForwardings(out)
 	if had && value == old {
 		return "", nil
 	}
@@ -435,7 +437,7 @@ func writePuttyForward(ctx context.Context, store hostconf.PuttyStore, session s
 // leaves everything else, the proxy hook included, as it is. A session
 // with no such entry is left alone. It returns the diff ("" if none);
 // with dryRun nothing is written.
-func RemovePuttyForward(ctx context.Context, store hostconf.PuttyStore, session string, dryRun bool) (string, error) {
+func RemovePuttyForward(ctx context.Context, store putty.Store, session string, dryRun bool) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -462,9 +464,9 @@ func RemovePuttyForward(ctx context.Context, store hostconf.PuttyStore, session 
 }
 
 // dropForward takes saved.Forward out of the session's PortForwardings.
-func dropForward(s *hostconf.PuttySession, saved *puttySaved, d *diff) error {
+func dropForward(s *putty.Session, saved *puttySaved, d *diff) error {
 	old, had := s.Get(keyForwards)
-	fwds, err := hostconf.ParsePortForwardings(old)
+	fwds, err := putty.ParsePortForwardings(old)
 	if err != nil {
 		return fmt.Errorf("PortForwardings: %w", err)
 	}
@@ -481,7 +483,7 @@ func dropForward(s *hostconf.PuttySession, saved *puttySaved, d *diff) error {
 			d.add(keyForwards, old, true, "", false)
 		}
 	case len(kept) != len(fwds):
-		v := hostconf.FormatPortForwardings(kept)
+		v := putty.FormatPortForwardings(kept)
 		s.Set(keyForwards, v)
 		d.add(keyForwards, old, had, v, true)
 	}

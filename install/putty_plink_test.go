@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/putty"
 	"github.com/nbtunnel/nbtunnel/install"
 	"github.com/nbtunnel/nbtunnel/internal/testbed"
 )
@@ -32,7 +32,7 @@ func TestPuttyHookCommandRealPlink(t *testing.T) {
 		t.Fatal(err)
 	}
 	puttyDir := filepath.Join(dir, "putty")
-	st := hostconf.NewPuttyFileStore(dir, func(k string) string {
+	st := putty.NewFileStore(dir, func(k string) string {
 		if k == "PUTTYDIR" {
 			return puttyDir
 		}

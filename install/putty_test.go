@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
+	"github.com/nbtunnel/nbtunnel/hostconf/putty"
 	"github.com/nbtunnel/nbtunnel/install"
 )
 
@@ -41,9 +43,9 @@ func golden(t *testing.T, name string, got []byte) {
 
 // newStore returns a file store in a temp home holding session name with
 // the content of testdata/putty/FIXTURE.
-func newStore(t *testing.T, name, fixture string) (*hostconf.PuttyFileStore, []byte) {
+func newStore(t *testing.T, name, fixture string) (*putty.FileStore, []byte) {
 	t.Helper()
-	st := hostconf.NewPuttyFileStore(t.TempDir(), func(string) string { return "" })
+	st := putty.NewFileStore(t.TempDir(), func(string) string { return "" })
 	data, err := os.ReadFile(filepath.Join("testdata", "putty", fixture))
 	if err != nil {
 		t.Fatal(err)
@@ -112,8 +114,8 @@ func TestInstallPuttyGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			cmd, _ := s.Get("ProxyTelnetCommand")
-			if !strings.Contains(cmd, hostconf.PuttyHookMarker) || hostconf.PuttyProxyMethod(s) != hostconf.PuttyProxyCommand {
-				t.Errorf("installed session: ProxyMethod %d, command %q", hostconf.PuttyProxyMethod(s), cmd)
+			if !strings.Contains(cmd, hostconf.PuttyHookMarker) || putty.ProxyMethod(s) != putty.ProxyCommand {
+				t.Errorf("installed session: ProxyMethod %d, command %q", putty.ProxyMethod(s), cmd)
 			}
 
 			if _, err := install.UninstallPutty(ctx, st, tt.session, false); err != nil {
@@ -192,7 +194,7 @@ func TestWritePuttyForward(t *testing.T) {
 	if !errors.Is(err, install.ErrPuttyUnixSocket) || !strings.Contains(err.Error(), "nbtunnel install --putty gpu") {
 		t.Errorf("unix socket target: got %v", err)
 	}
-	if _, err := install.WritePuttyForward(ctx, st, "nope", 9003, "127.0.0.1:1"); !errors.Is(err, hostconf.ErrNoPuttySession) {
+	if _, err := install.WritePuttyForward(ctx, st, "nope", 9003, "127.0.0.1:1"); !errors.Is(err, putty.ErrNoSession) {
 		t.Errorf("missing session: got %v", err)
 	}
 
@@ -225,24 +227,24 @@ func TestWritePuttyForwardAbsentKey(t *testing.T) {
 	}
 }
 
-// regStore is a PuttyStore without files, like the Windows registry: the
+// regStore is a putty.Store without files, like the Windows registry: the
 // saved state goes into the session itself.
 type regStore struct{ files map[string][]byte }
 
 func (r *regStore) Where(name string) string { return `HKCU\...\Sessions\` + name }
-func (r *regStore) Load(name string) (*hostconf.PuttySession, error) {
+func (r *regStore) Load(name string) (*putty.Session, error) {
 	b, ok := r.files[name]
 	if !ok {
-		return nil, fmt.Errorf("%w %q", hostconf.ErrNoPuttySession, name)
+		return nil, fmt.Errorf("%w %q", putty.ErrNoSession, name)
 	}
-	return hostconf.ParsePuttySessionFile(name, b), nil
+	return putty.ParseSessionFile(name, b), nil
 }
-func (r *regStore) Save(s *hostconf.PuttySession) error {
+func (r *regStore) Save(s *putty.Session) error {
 	r.files[s.Name] = s.MarshalFile()
 	return nil
 }
-func (r *regStore) HostKeys() (hostconf.HostKeyChecker, error) {
-	return hostconf.ParsePuttyHostKeys(nil, "none"), nil
+func (r *regStore) HostKeys() (hostkeys.Checker, error) {
+	return hostkeys.ParsePuttyHostKeys(nil, "none"), nil
 }
 
 func TestInstallPuttyNoSidecar(t *testing.T) {
@@ -281,7 +283,7 @@ func TestUninstallPuttyLostState(t *testing.T) {
 		t.Fatalf("uninstall without saved state: %q, %v", d, err)
 	}
 	s, _ := st.Load("gpu")
-	if hostconf.PuttyProxyMethod(s) != hostconf.PuttyProxyNone {
+	if putty.ProxyMethod(s) != putty.ProxyNone {
 		t.Errorf("proxy still on after uninstall")
 	}
 }

@@ -1,8 +1,9 @@
 // Package jupyter owns the remote side of nbtunnel: how Jupyter servers
 // describe themselves (their runtime files), the POSIX sh scripts that find,
 // start and stop them on the remote host in one exec each, the parsing of
-// those scripts' output, and probing a candidate server through a dialer the
-// caller provides.
+// those scripts' output, and deciding which candidate servers are usable by
+// probing them through a dialer the caller provides (Probe, ProbeUsable,
+// Confirm).
 //
 // The package does no I/O of its own beyond what callers hand it: scripts are
 // returned as bytes for the caller to write on a session's stdin, their

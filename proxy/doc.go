@@ -1,9 +1,8 @@
-// Package proxy owns nbtunnel's data path and the SSH connection it rides
-// on: dialing a host as the user's OpenSSH client would (agent and keys,
-// prompts, host-key checks, ProxyJump chains, ProxyCommand transports, an
-// existing ControlMaster), keepalives, local port forwards on 127.0.0.1, and
-// the stdio relay used in ProxyCommand mode.
+// Package proxy is nbtunnel's data path: local port forwards on 127.0.0.1
+// to a target reached through a Dialer (a Forwarder), the stdio relay used
+// in ProxyCommand mode (Relay), and the byte copying both share.
 //
-// Nothing here writes to the terminal: prompts go through a Prompter and
-// diagnostics through a Logf function supplied by the caller.
+// It knows nothing of SSH beyond the Dialer interface, which *ssh.Client
+// and sshclient's dialers implement; proxy/sshclient is the SSH client and
+// proxy/tunnel the loop that keeps a forward pointed at Jupyter.
 package proxy

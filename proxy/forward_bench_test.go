@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nbtunnel/nbtunnel/proxy/sshtest"
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 	"golang.org/x/crypto/ssh"
 )
 

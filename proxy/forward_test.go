@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 	"github.com/nbtunnel/nbtunnel/proxy"
-	"github.com/nbtunnel/nbtunnel/proxy/sshtest"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/ssh"
 )

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 	"github.com/nbtunnel/nbtunnel/proxy"
-	"github.com/nbtunnel/nbtunnel/proxy/sshtest"
 	"golang.org/x/crypto/ssh"
 )
 

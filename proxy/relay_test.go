@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 	"github.com/nbtunnel/nbtunnel/proxy"
-	"github.com/nbtunnel/nbtunnel/proxy/sshtest"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.

@@ -9,6 +9,8 @@ import (
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/jupyter"
 	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 // cmdAttach is nbtunnel as an OpenSSH LocalCommand riding the connection's
@@ -46,7 +48,7 @@ func cmdAttach(ctx context.Context, e *env, args []string) int {
 }
 
 // attachTunnel finds the server over a short mux session, forwards with a
-// fresh mux session per connection (proxy.MasterDialer), and ends when the
+// fresh mux session per connection (sshclient.MasterDialer), and ends when the
 // master does. Between connections it holds nothing open, so the user's
 // ssh exits at logout as it would without nbtunnel.
 func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, sel string) error {
@@ -59,11 +61,11 @@ func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, 
 	if network, addr := s.Target(); clientForwardPort(h.LocalForwards, network, addr) != 0 {
 		// ssh's own LocalForward serves it (share.go).
 		termLine(e.ui.err, "Jupyter on %s: %s", alias, s.Link(clientForwardPort(h.LocalForwards, network, addr)))
-		return proxy.WaitMasterGone(ctx, h, time.Second)
+		return sshclient.WaitMasterGone(ctx, h, time.Second)
 	}
 	if remembered != 0 && localAnswers(ctx, remembered, s) {
 		termLine(e.ui.err, "Jupyter on %s: %s (shared with another nbtunnel)", alias, s.Link(remembered))
-		return proxy.WaitMasterGone(ctx, h, time.Second)
+		return sshclient.WaitMasterGone(ctx, h, time.Second)
 	}
 	fwd, err := proxy.ListenPreferred(ctx, remembered, s.Port)
 	if err != nil {
@@ -77,7 +79,7 @@ func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, 
 		claim.release()
 	}()
 	network, addr := s.Target()
-	fwd.SetTarget(proxy.MasterDialer{Host: h}, network, addr)
+	fwd.SetTarget(sshclient.MasterDialer{Host: h}, network, addr)
 	serveCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go fwd.Serve(serveCtx)
@@ -89,7 +91,7 @@ func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, 
 		e.ui.status("%v", err)
 	}
 	gone := make(chan error, 1)
-	go func() { gone <- proxy.WaitMasterGone(serveCtx, h, time.Second) }()
+	go func() { gone <- sshclient.WaitMasterGone(serveCtx, h, time.Second) }()
 	watch := time.NewTicker(5 * time.Second)
 	defer watch.Stop()
 	lost := false
@@ -105,7 +107,7 @@ func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, 
 		// forward at a restarted server (new token, port, socket).
 		ns, live, err := discoverOverMaster(serveCtx, h, sel, e.dialOptions(false))
 		if err != nil {
-			if !lost && serveCtx.Err() == nil && !errors.Is(err, proxy.ErrNoMaster) {
+			if !lost && serveCtx.Err() == nil && !errors.Is(err, sshclient.ErrNoMaster) {
 				termLine(e.ui.err, "nbtunnel: the Jupyter server on %s is gone (%v); watching for a new one", alias, err)
 			}
 			lost = true
@@ -117,14 +119,14 @@ func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, 
 		if stillLive(s, live) {
 			if lost {
 				network, addr := s.Target()
-				fwd.SetTarget(proxy.MasterDialer{Host: h}, network, addr)
+				fwd.SetTarget(sshclient.MasterDialer{Host: h}, network, addr)
 			}
 			lost = false
 			continue
 		}
 		lost = false
 		network, addr := ns.Target()
-		fwd.SetTarget(proxy.MasterDialer{Host: h}, network, addr)
+		fwd.SetTarget(sshclient.MasterDialer{Host: h}, network, addr)
 		if ns.Link(fwd.Port()) != s.Link(fwd.Port()) {
 			termLine(e.ui.err, "Jupyter on %s: %s", alias, ns.Link(fwd.Port()))
 		}
@@ -134,19 +136,19 @@ func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, 
 
 // discoverOverMaster finds the live servers through a short mux session on
 // the host's ControlMaster, and selects one.
-func discoverOverMaster(ctx context.Context, h *hostconf.Host, sel string, opts proxy.Options) (jupyter.Server, []jupyter.Server, error) {
+func discoverOverMaster(ctx context.Context, h *hostconf.Host, sel string, opts sshclient.Options) (jupyter.Server, []jupyter.Server, error) {
 	opts.MasterOnly = true
-	c, err := proxy.Dial(ctx, h, opts)
+	c, err := sshclient.Dial(ctx, h, opts)
 	if err != nil {
 		return jupyter.Server{}, nil, err
 	}
-	found, err := proxy.Discover(ctx, c)
+	found, err := tunnel.Discover(ctx, c)
 	c.Close()
 	if err != nil {
 		return jupyter.Server{}, nil, err
 	}
 	if len(found.Live) == 0 {
-		return jupyter.Server{}, nil, &proxy.NoServerError{Found: found}
+		return jupyter.Server{}, nil, &tunnel.NoServerError{Found: found}
 	}
 	s, _, err := jupyter.Select(found.Live, sel)
 	return s, found.Live, err

@@ -19,7 +19,7 @@ import (
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/internal/testbed"
 	"github.com/nbtunnel/nbtunnel/jupyter"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
 // These tests drive the real OpenSSH client with nbtunnel's hooks in its
@@ -377,7 +377,7 @@ func TestMasterDialerKeepsMasterAlive(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		start := time.Now()
-		_, err := proxy.Probe(ctx, proxy.MasterDialer{Host: hh}.DialContext, s)
+		_, err := jupyter.ProbeUsable(ctx, sshclient.MasterDialer{Host: hh}.DialContext, s)
 		cancel()
 		if err != nil || time.Since(start) > 2*time.Second {
 			t.Fatalf("probe %d: %v after %v", i, err, time.Since(start))

@@ -9,8 +9,10 @@ import (
 	"strconv"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
+	"github.com/nbtunnel/nbtunnel/install"
 	"github.com/nbtunnel/nbtunnel/jupyter"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 // cmdForward writes a LocalForward (OpenSSH) or PortForwardings entry
@@ -40,7 +42,7 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 		if hf.putty != "" {
 			return e.removePuttyForward(ctx, hf.putty, *dryRun)
 		}
-		changed, diff, err := hostconf.RemoveLocalForward(ctx, cfgPath, alias, hostconf.EditOptions{DryRun: *dryRun})
+		changed, diff, err := install.RemoveLocalForward(ctx, cfgPath, alias, fileedit.EditOptions{DryRun: *dryRun})
 		if err != nil {
 			return e.ui.fail(alias, cfgPath, err)
 		}
@@ -52,12 +54,12 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer c.Close()
-	found, err := proxy.Discover(ctx, c)
+	found, err := tunnel.Discover(ctx, c)
 	if err != nil {
 		return e.exitCode(alias, h, err)
 	}
 	if len(found.Live) == 0 {
-		return e.exitCode(alias, h, explainTunnelError(alias, &proxy.NoServerError{Found: found}))
+		return e.exitCode(alias, h, explainTunnelError(alias, &tunnel.NoServerError{Found: found}))
 	}
 	s, others, err := jupyter.Select(found.Live, *sel)
 	if err != nil {
@@ -82,7 +84,7 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 			return code
 		}
 	} else {
-		changed, diff, err := hostconf.WriteLocalForward(ctx, cfgPath, alias, hostconf.Forward{Listen: "127.0.0.1:" + strconv.Itoa(port), Target: addr}, hostconf.EditOptions{DryRun: *dryRun})
+		changed, diff, err := install.WriteLocalForward(ctx, cfgPath, alias, hostconf.Forward{Listen: "127.0.0.1:" + strconv.Itoa(port), Target: addr}, fileedit.EditOptions{DryRun: *dryRun})
 		if err != nil {
 			return e.ui.fail(alias, cfgPath, err)
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/jupyter"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 // listEntry is one server in `list --json`. It never carries the token.
@@ -43,7 +43,7 @@ func cmdList(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer c.Close()
-	found, err := proxy.Discover(ctx, c)
+	found, err := tunnel.Discover(ctx, c)
 	if err != nil {
 		return e.exitCode(alias, h, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nbtunnel/nbtunnel/jupyter"
 	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 func cmdOpen(ctx context.Context, e *env, args []string) int {
@@ -39,7 +40,7 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 	// this ends (share.go).
 	var claim *portClaim
 	defer func() { claim.release() }()
-	t := &proxy.Tunnel{
+	t := &tunnel.Tunnel{
 		Host:      h,
 		Options:   e.dialOptions(true),
 		Select:    *sel,
@@ -127,7 +128,7 @@ func orDash(s string) string {
 
 // explainTunnelError adds the next step to errors a user can act on.
 func explainTunnelError(alias string, err error) error {
-	var none *proxy.NoServerError
+	var none *tunnel.NoServerError
 	if errors.As(err, &none) {
 		hints := []string{fmt.Sprintf("'nbtunnel open --start %s' starts one (add --venv PATH to use a virtualenv)", shellArg(alias))}
 		if none.Found != nil {
@@ -137,7 +138,7 @@ func explainTunnelError(alias string, err error) error {
 		}
 		return withHint(err, hints...)
 	}
-	if errors.Is(err, proxy.ErrMasterGone) {
+	if errors.Is(err, tunnel.ErrMasterGone) {
 		return withHint(err, "the ssh master connection exited; start it again with ssh")
 	}
 	var nomatch *jupyter.NoMatchError

@@ -10,7 +10,8 @@ import (
 	"sync"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
 // This file owns everything the user reads: the link on stdout, and status,
@@ -127,21 +128,22 @@ func hintsFor(host, source string, err error) []string {
 	if errors.As(err, &h) {
 		hints = append(hints, h.hints...)
 	}
-	var hk *hostconf.HostKeyError
-	var auth *proxy.AuthError
+	var hk *hostkeys.KeyError
+	var auth *sshclient.AuthError
 	var op *net.OpError
+	var ce *hostconf.ConfigError
 	switch {
 	case errors.As(err, &hk):
 		putty := strings.HasPrefix(source, "PuTTY")
 		switch hk.Problem {
-		case hostconf.HostKeyChanged:
+		case hostkeys.KeyChanged:
 			hints = append(hints, "the server's key differs from the one recorded: this can mean someone is intercepting the connection, or that the host was reinstalled")
 			if putty {
 				hints = append(hints, "if you have confirmed the new key with the host's administrator, connect once with PuTTY or plink and accept it")
 			} else {
 				hints = append(hints, fmt.Sprintf("if you have confirmed the new key, remove the old entry with: ssh-keygen -R '%s' -f %s", hk.Host, hk.File))
 			}
-		case hostconf.HostKeyRevoked:
+		case hostkeys.KeyRevoked:
 			hints = append(hints, "the key is marked @revoked: ask the host's administrator")
 		default:
 			if putty {
@@ -155,9 +157,9 @@ func hintsFor(host, source string, err error) []string {
 		if source != "" {
 			hints = append(hints, "settings for this host come from "+source)
 		}
-	case errors.Is(err, proxy.ErrNoMaster):
+	case errors.Is(err, sshclient.ErrNoMaster):
 		hints = append(hints, fmt.Sprintf("start the master first (ssh %s), or use 'nbtunnel open %s'", host, host))
-	case strings.HasPrefix(err.Error(), "reading "):
+	case errors.As(err, &ce) || errors.Is(err, hostconf.ErrUnsupportedConfig):
 		hints = append(hints, fmt.Sprintf("fix the file named above; 'ssh -G %s' shows how OpenSSH itself reads it", host))
 	case errors.As(err, &op):
 		if source != "" {

@@ -9,7 +9,8 @@ import (
 	"sync"
 
 	"github.com/nbtunnel/nbtunnel/jupyter"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 // cmdPip runs `pip install ARGS...` on the remote host with the interpreter
@@ -84,13 +85,13 @@ func cmdPip(ctx context.Context, e *env, args []string) int {
 
 // pipServer picks the server whose kernels pip installs for: the one SEL
 // names, else the only live one. It refuses to guess among several.
-func pipServer(ctx context.Context, c *proxy.Client, alias, sel string) (jupyter.Server, error) {
-	found, err := proxy.Discover(ctx, c)
+func pipServer(ctx context.Context, c *sshclient.Client, alias, sel string) (jupyter.Server, error) {
+	found, err := tunnel.Discover(ctx, c)
 	if err != nil {
 		return jupyter.Server{}, err
 	}
 	if len(found.Live) == 0 {
-		return jupyter.Server{}, withHint(&proxy.NoServerError{Found: found},
+		return jupyter.Server{}, withHint(&tunnel.NoServerError{Found: found},
 			fmt.Sprintf("pip installs into the environment of a running server's kernels: start one with 'nbtunnel start %s'", shellArg(alias)))
 	}
 	if sel == "" && len(found.Live) > 1 {

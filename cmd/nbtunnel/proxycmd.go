@@ -14,6 +14,8 @@ import (
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/jupyter"
 	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 // cmdProxy is nbtunnel as the user's ProxyCommand: stdin and stdout carry
@@ -53,7 +55,7 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 		h.Port = port
 	}
 	opts := e.dialOptions(false)
-	transport, closers, err := proxy.DialTransport(ctx, h, opts)
+	transport, closers, err := sshclient.DialTransport(ctx, h, opts)
 	if err != nil {
 		return e.exitCode(alias, h, err)
 	}
@@ -62,9 +64,9 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	tunnelDone := make(chan struct{})
 	// Through a jump chain, our control connection rides the same chain as
 	// the user's stream: no second login on the jump hosts.
-	var via *proxy.Client
+	var via *sshclient.Client
 	if len(closers) > 0 {
-		via, _ = closers[len(closers)-1].(*proxy.Client)
+		via, _ = closers[len(closers)-1].(*sshclient.Client)
 	}
 	go func() {
 		defer close(tunnelDone)
@@ -105,10 +107,10 @@ func isOwnHook(cmd string) bool {
 // on term: the link, or at most one line saying why there is none. A link
 // another nbtunnel serves is shared, and taken over when that one ends
 // (share.go).
-func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, sel string, opts proxy.Options, term io.Writer, via *proxy.Client) {
+func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, sel string, opts sshclient.Options, term io.Writer, via *sshclient.Client) {
 	share := &forwardShare{e: e, alias: alias, h: h, state: loadPortState(e.getenv)}
 	defer share.done()
-	t := &proxy.Tunnel{
+	t := &tunnel.Tunnel{
 		Host:      h,
 		Options:   opts,
 		Select:    sel,
@@ -131,12 +133,12 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 		t.Reconnect = false
 	}
 	if via != nil {
-		t.Connect = func(ctx context.Context) (*proxy.Client, error) {
+		t.Connect = func(ctx context.Context) (*sshclient.Client, error) {
 			select {
 			case <-via.Done():
-				return proxy.Dial(ctx, h, opts)
+				return sshclient.Dial(ctx, h, opts)
 			default:
-				return proxy.DialVia(ctx, via, h, opts)
+				return sshclient.DialVia(ctx, via, h, opts)
 			}
 		}
 	}
@@ -164,11 +166,11 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 		}
 		took := share.took != ""
 		switch {
-		case err == nil, ctx.Err() != nil, errors.Is(err, proxy.ErrMasterGone):
+		case err == nil, ctx.Err() != nil, errors.Is(err, tunnel.ErrMasterGone):
 		case took:
 			termLine(term, "nbtunnel: the Jupyter link for %s ended with the session that served it: %v", alias, err)
 		default:
-			var auth *proxy.AuthError
+			var auth *sshclient.AuthError
 			if errors.As(err, &auth) && strings.HasPrefix(h.Source, "PuTTY") {
 				termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: load your key into Pageant or ssh-agent)", alias)
 				return
@@ -193,7 +195,7 @@ func localAnswers(ctx context.Context, port int, s jupyter.Server) bool {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(port))
 	}
-	_, err := proxy.Probe(ctx, dial, s)
+	_, err := jupyter.ProbeUsable(ctx, dial, s)
 	return err == nil
 }
 

@@ -11,14 +11,15 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/putty"
 	"github.com/nbtunnel/nbtunnel/install"
 )
 
 // PuTTY sessions (--putty SESSION): the store, the hook, written forwards,
 // and showing the link when PuTTY gives the proxy command no terminal.
 
-func (e *env) puttyStore() (hostconf.PuttyStore, error) {
-	return hostconf.NewPuttyStore(homeDir(e.getenv), e.getenv)
+func (e *env) puttyStore() (putty.Store, error) {
+	return putty.NewStore(homeDir(e.getenv), e.getenv)
 }
 
 func (e *env) resolvePutty(ctx context.Context, session string) (*hostconf.Host, error) {
@@ -74,8 +75,8 @@ func (e *env) installPutty(ctx context.Context, session string, remove, dryRun b
 
 // puttyBackup names the copy of the session file the store kept before
 // an edit, if there is one.
-func puttyBackup(store hostconf.PuttyStore, session string, changed bool) string {
-	fs, ok := store.(*hostconf.PuttyFileStore)
+func puttyBackup(store putty.Store, session string, changed bool) string {
+	fs, ok := store.(*putty.FileStore)
 	if !ok || !changed {
 		return ""
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/ppk"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
 const usageText = `nbtunnel reaches Jupyter on a remote machine over SSH.
@@ -172,12 +172,12 @@ func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostco
 // connect resolves alias and logs in, for a command that talks to the host
 // once. On failure it renders the error and returns a nil client with the
 // exit status.
-func (e *env) connect(ctx context.Context, alias string, hf *hostFlags) (*hostconf.Host, *proxy.Client, int) {
+func (e *env) connect(ctx context.Context, alias string, hf *hostFlags) (*hostconf.Host, *sshclient.Client, int) {
 	h, err := e.resolve(ctx, alias, hf)
 	if err != nil {
 		return nil, nil, e.exitCode(alias, nil, err)
 	}
-	c, err := proxy.Dial(ctx, h, e.dialOptions(true))
+	c, err := sshclient.Dial(ctx, h, e.dialOptions(true))
 	if err != nil {
 		return h, nil, e.exitCode(alias, h, err)
 	}
@@ -185,8 +185,8 @@ func (e *env) connect(ctx context.Context, alias string, hf *hostFlags) (*hostco
 }
 
 // dialOptions are the connection options for an interactive command.
-func (e *env) dialOptions(interactive bool) proxy.Options {
-	o := proxy.Options{
+func (e *env) dialOptions(interactive bool) sshclient.Options {
+	o := sshclient.Options{
 		Getenv:  e.getenv,
 		Logf:    e.ui.status,
 		Stderr:  e.ui.err,

@@ -15,7 +15,8 @@ import (
 	"time"
 
 	"github.com/nbtunnel/nbtunnel/jupyter"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 // Starting Jupyter: `nbtunnel start` and `nbtunnel open --start` share the
@@ -95,7 +96,7 @@ func launchTimeout(o jupyter.LaunchOptions) time.Duration {
 // launch starts Jupyter on c's host with o, waits until it answers through
 // c, and returns it. Progress (venv creation, pip) streams to stderr; the
 // token never reaches stderr.
-func (e *env) launch(ctx context.Context, c *proxy.Client, alias string, o jupyter.LaunchOptions) (jupyter.LaunchResult, error) {
+func (e *env) launch(ctx context.Context, c *sshclient.Client, alias string, o jupyter.LaunchOptions) (jupyter.LaunchResult, error) {
 	token, err := newToken()
 	if err != nil {
 		return jupyter.LaunchResult{}, err
@@ -148,7 +149,7 @@ func (e *env) launch(ctx context.Context, c *proxy.Client, alias string, o jupyt
 }
 
 // waitAnswer probes s through c until it answers, for at most 30 s.
-func waitAnswer(ctx context.Context, c *proxy.Client, s jupyter.Server) error {
+func waitAnswer(ctx context.Context, c *sshclient.Client, s jupyter.Server) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -261,17 +262,17 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// startHook is open's proxy.Tunnel.NoServer: with --start it starts a
+// startHook is open's tunnel.Tunnel.NoServer: with --start it starts a
 // server; without, a user at a terminal is asked once.
-func (e *env) startHook(alias string, sf *startFlags, o jupyter.LaunchOptions) func(context.Context, *proxy.Client, *proxy.Found) (*jupyter.Server, error) {
-	return func(ctx context.Context, c *proxy.Client, f *proxy.Found) (*jupyter.Server, error) {
+func (e *env) startHook(alias string, sf *startFlags, o jupyter.LaunchOptions) func(context.Context, *sshclient.Client, *tunnel.Found) (*jupyter.Server, error) {
+	return func(ctx context.Context, c *sshclient.Client, f *tunnel.Found) (*jupyter.Server, error) {
 		if !sf.start {
 			if !hasTTY() {
-				return nil, &proxy.NoServerError{Found: f}
+				return nil, &tunnel.NoServerError{Found: f}
 			}
 			ok, err := (&ttyPrompter{}).confirm(ctx, fmt.Sprintf("nbtunnel: no Jupyter server runs on %s. Start one?", alias))
 			if err != nil || !ok {
-				return nil, &proxy.NoServerError{Found: f}
+				return nil, &tunnel.NoServerError{Found: f}
 			}
 		}
 		res, err := e.launch(ctx, c, alias, o)

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 // portState remembers which local port each host and server got last time,
@@ -53,7 +53,7 @@ func (s *portState) set(host, serverID string, port int) error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return fmt.Errorf("saving the port memory %s: %w", s.path, err)
 	}
-	if err := hostconf.WriteFileAtomic(s.path, append(data, '\n'), 0o600); err != nil {
+	if err := fileedit.WriteFileAtomic(s.path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving the port memory %s: %w", s.path, err)
 	}
 	return nil

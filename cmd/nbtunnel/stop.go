@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	"github.com/nbtunnel/nbtunnel/jupyter"
-	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 )
 
 // stopTarget is one process stop will signal.
@@ -61,8 +62,8 @@ func cmdStop(ctx context.Context, e *env, args []string) int {
 }
 
 // stopTargets decides what to stop.
-func (e *env) stopTargets(ctx context.Context, c *proxy.Client, alias, sel string, all bool) ([]stopTarget, error) {
-	found, err := proxy.Discover(ctx, c)
+func (e *env) stopTargets(ctx context.Context, c *sshclient.Client, alias, sel string, all bool) ([]stopTarget, error) {
+	found, err := tunnel.Discover(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -140,13 +141,13 @@ func (e *env) stopTargets(ctx context.Context, c *proxy.Client, alias, sel strin
 func mine(s jupyter.Server) bool { return s.User != "" || s.UID < 0 }
 
 // listStarted reads nbtunnel's records of the servers it started.
-func listStarted(ctx context.Context, c *proxy.Client) ([]jupyter.Started, error) {
+func listStarted(ctx context.Context, c *sshclient.Client) ([]jupyter.Started, error) {
 	nonce, err := jupyter.NewNonce()
 	if err != nil {
 		return nil, err
 	}
 	out, err := c.Output(ctx, jupyter.LaunchCommand(), jupyter.StartedScript("", nonce))
-	var exit *proxy.ExitError
+	var exit *sshclient.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		return nil, fmt.Errorf("reading nbtunnel's records: %w", err)
 	}
@@ -158,13 +159,13 @@ func listStarted(ctx context.Context, c *proxy.Client) ([]jupyter.Started, error
 }
 
 // stopOne runs the stop script for pid.
-func stopOne(ctx context.Context, c *proxy.Client, pid int) error {
+func stopOne(ctx context.Context, c *sshclient.Client, pid int) error {
 	nonce, err := jupyter.NewNonce()
 	if err != nil {
 		return err
 	}
 	out, err := c.Output(ctx, jupyter.LaunchCommand(), jupyter.StopScript(pid, true, nonce))
-	var exit *proxy.ExitError
+	var exit *sshclient.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		return fmt.Errorf("stopping pid %d: %w", pid, err)
 	}

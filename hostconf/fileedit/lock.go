@@ -1,0 +1,96 @@
+package fileedit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// LockSuffix is appended to a file's path to name the lock file that
+// serialises nbtunnel's edits of it.
+const LockSuffix = ".nbtunnel.lock"
+
+// DefaultLockTimeout is how long EditFile waits for another nbtunnel
+// process to finish editing the same file.
+const DefaultLockTimeout = 10 * time.Second
+
+// ErrLocked is wrapped by the error LockFile returns when another process
+// held the lock for the whole wait.
+var ErrLocked = errors.New("another nbtunnel process is editing it")
+
+// FileLock is an advisory lock (flock on Unix, LockFileEx on Windows) on
+// path+LockSuffix. The operating system drops it when the process exits,
+// so a crashed nbtunnel never leaves a stale lock; the lock file itself is
+// left in place (removing it would race with the next locker).
+type FileLock struct {
+	f *os.File
+}
+
+// LockFile takes the advisory lock for path (path should already be
+// symlink-resolved, so every name for a file shares one lock). It waits at
+// most timeout (0 means DefaultLockTimeout) and never past ctx; on timeout
+// the error wraps ErrLocked. The caller must call Unlock.
+func LockFile(ctx context.Context, path string, timeout time.Duration) (*FileLock, error) {
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	name := path + LockSuffix
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, fs.ErrPermission) {
+		// A lock file another user (root) made: a read-only
+		// descriptor can hold the lock too.
+		f, err = os.Open(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	if fi, err := os.Stat(filepath.Dir(name)); err == nil {
+		// Run as root in a user's directory, leave the lock file the
+		// user's, as the file it guards is.
+		if err := chownFile(f, ownershipOf(fi)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if ok {
+			return &FileLock{f: f}, nil
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			f.Close()
+			return nil, fmt.Errorf("locking %s (lock file %s, waited %s): %w", path, name, timeout, ErrLocked)
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, ctx.Err())
+		}
+	}
+}
+
+// Unlock releases the lock. It is safe to call more than once.
+func (l *FileLock) Unlock() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	f := l.f
+	l.f = nil
+	err := unlock(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,565 @@
+package tunnel_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
+	"github.com/nbtunnel/nbtunnel/jupyter"
+	"github.com/nbtunnel/nbtunnel/proxy"
+	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
+	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
+)
+
+// The tests in this file run tunnel.Tunnel against an sshtest server whose
+// "remote" is this machine: the discovery script runs in a real /bin/sh
+// with HOME set to a temporary directory, where fakeJupyter writes runtime
+// files for a tiny HTTP server that answers as Jupyter's /api does.
+
+// ioTimeout bounds every wait in these tests.
+const ioTimeout = 30 * time.Second
+
+// fixedHostKey accepts only one host key.
+type fixedHostKey struct{ key ssh.PublicKey }
+
+func (f fixedHostKey) Callback(string) ssh.HostKeyCallback { return ssh.FixedHostKey(f.key) }
+func (f fixedHostKey) Algorithms(string) []string          { return nil }
+
+// remote is an sshtest server that runs the discovery script in a shell
+// whose HOME is Home.
+type remote struct {
+	*sshtest.Server
+	Home  string
+	Host  *hostconf.Host
+	execs atomic.Int64
+}
+
+func newRemote(t *testing.T, configure func(*hostconf.Host)) *remote {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &remote{Home: filepath.Join(dir, "home")}
+	if err := os.MkdirAll(filepath.Join(r.Home, ".local", "share", "jupyter", "runtime"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r.Server = sshtest.NewServer(t, sshtest.Options{AuthorizedKey: sshPub, Exec: r.exec})
+	host, port, _ := net.SplitHostPort(r.Addr)
+	p, _ := strconv.Atoi(port)
+	r.Host = &hostconf.Host{
+		Alias:         "fake",
+		HostName:      host,
+		Port:          p,
+		User:          "test",
+		IdentityFiles: []string{keyFile},
+		IdentityAgent: "none",
+		HostKeys:      fixedHostKey{r.HostKey},
+	}
+	if configure != nil {
+		configure(r.Host)
+	}
+	return r
+}
+
+// exec runs "sh -s" (the discovery command) in a real shell.
+func (r *remote) exec(cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
+	r.execs.Add(1)
+	if cmd != jupyter.DiscoveryCommand() {
+		fmt.Fprintf(stderr, "unexpected command %q\n", cmd)
+		return 127
+	}
+	c := exec.Command("/bin/sh", "-s")
+	c.Env = []string{"HOME=" + r.Home, "PATH=/usr/bin:/bin", "USER=test"}
+	c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
+	if err := c.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		return 126
+	}
+	return 0
+}
+
+func (r *remote) runtimeDir() string {
+	return filepath.Join(r.Home, ".local", "share", "jupyter", "runtime")
+}
+
+// fakeJupyter answers GET BASE/api and BASE/api/status (with the token) as
+// Jupyter does, and has a runtime file naming this test process's pid.
+type fakeJupyter struct {
+	Token string
+	Port  int
+	file  string
+	srv   *http.Server
+	done  chan struct{}
+}
+
+func startFakeJupyter(t *testing.T, r *remote, token string) *fakeJupyter {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &fakeJupyter{Token: token, Port: ln.Addr().(*net.TCPAddr).Port, done: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, `{"version": "6.4.12"}`)
+	})
+	mux.HandleFunc("/api/status", func(w http.ResponseWriter, req *http.Request) {
+		if req.Header.Get("Authorization") != "token "+token && req.URL.Query().Get("token") != token {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		io.WriteString(w, `{"started": "now"}`)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Query().Get("token") != token {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		io.WriteString(w, "tree of "+token)
+	})
+	j.srv = &http.Server{Handler: mux, ReadHeaderTimeout: ioTimeout}
+	go func() {
+		defer close(j.done)
+		j.srv.Serve(ln)
+	}()
+	pid := os.Getpid()
+	j.file = filepath.Join(r.runtimeDir(), fmt.Sprintf("nbserver-%d.json", pid))
+	data, _ := json.Marshal(map[string]any{
+		"pid": pid, "port": j.Port, "token": token, "base_url": "/", "hostname": "127.0.0.1",
+		"notebook_dir": r.Home, "password": false, "secure": false, "url": "http://127.0.0.1:" + strconv.Itoa(j.Port) + "/",
+	})
+	if err := os.WriteFile(j.file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(j.stop)
+	return j
+}
+
+// stop ends the server and removes its runtime file, as a clean exit does.
+func (j *fakeJupyter) stop() {
+	os.Remove(j.file)
+	j.srv.Close()
+	<-j.done
+}
+
+// logRecorder collects Logf lines.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logRecorder) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+func (l *logRecorder) count(sub string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, s := range l.lines {
+		if strings.Contains(s, sub) {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *logRecorder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// tunnelRun is a Tunnel running in the background.
+type tunnelRun struct {
+	t      *testing.T
+	tun    *tunnel.Tunnel
+	log    *logRecorder
+	links  chan string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// runTunnel starts t.Run and waits for the first link. The tunnel is
+// cancelled, and Run's nil return checked, when the test ends.
+func runTunnel(t *testing.T, r *remote, configure func(*tunnel.Tunnel)) (*tunnelRun, string) {
+	t.Helper()
+	log := &logRecorder{}
+	tr := &tunnelRun{t: t, log: log, links: make(chan string, 16), done: make(chan error, 1)}
+	tr.tun = &tunnel.Tunnel{
+		Host:      r.Host,
+		Options:   sshclient.Options{Logf: log.logf},
+		Reconnect: true,
+		Watch:     20 * time.Millisecond,
+		Logf:      log.logf,
+		Listen: func(ctx context.Context, _ jupyter.Server) (*proxy.Forwarder, error) {
+			return proxy.Listen(ctx, 0)
+		},
+		OnLink: func(link string, _ jupyter.Server, _ []jupyter.Server) { tr.links <- link },
+	}
+	if configure != nil {
+		configure(tr.tun)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tr.cancel = cancel
+	go func() { tr.done <- tr.tun.Run(ctx) }()
+	t.Cleanup(func() {
+		if err := tr.stop(); err != nil {
+			t.Errorf("Run after cancel = %v, want nil", err)
+		}
+	})
+	return tr, tr.link()
+}
+
+func (tr *tunnelRun) link() string {
+	tr.t.Helper()
+	select {
+	case l := <-tr.links:
+		return l
+	case err := <-tr.done:
+		tr.done <- err
+		tr.t.Fatalf("Run returned %v before a link; log:\n%s", err, tr.log)
+	case <-time.After(ioTimeout):
+		tr.t.Fatalf("no link within %v; log:\n%s", ioTimeout, tr.log)
+	}
+	return ""
+}
+
+// stop cancels Run and returns its result.
+func (tr *tunnelRun) stop() error {
+	tr.cancel()
+	select {
+	case err := <-tr.done:
+		tr.done <- err
+		return err
+	case <-time.After(ioTimeout):
+		return fmt.Errorf("Run did not return within %v of cancel", ioTimeout)
+	}
+}
+
+// getLink fetches link on a fresh connection.
+func getLink(link string) (int, string, error) {
+	c := &http.Client{Timeout: ioTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get(link)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+func mustAnswer(t *testing.T, link, token string) {
+	t.Helper()
+	code, body, err := getLink(link)
+	if err != nil || code != 200 || body != "tree of "+token {
+		t.Fatalf("GET link = %d %q, %v; want 200 %q", code, body, err, "tree of "+token)
+	}
+}
+
+// waitAnswers polls link until it answers 200 (bounded by ioTimeout).
+func waitAnswers(t *testing.T, tr *tunnelRun, link, token string) {
+	t.Helper()
+	deadline := time.Now().Add(ioTimeout)
+	for {
+		code, body, err := getLink(link)
+		if err == nil && code == 200 && body == "tree of "+token {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("link did not answer within %v (last: %d %q %v); log:\n%s", ioTimeout, code, body, err, tr.log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func leakCheck(t *testing.T) {
+	t.Helper()
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
+
+func TestTunnelFirstLink(t *testing.T) {
+	leakCheck(t)
+	r := newRemote(t, nil)
+	j := startFakeJupyter(t, r, "tok-first")
+	_, link := runTunnel(t, r, nil)
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Hostname(); got != "127.0.0.1" {
+		t.Errorf("link host = %q, want 127.0.0.1", got)
+	}
+	if got := u.Query().Get("token"); got != j.Token {
+		t.Errorf("link token = %q, want %q", got, j.Token)
+	}
+	mustAnswer(t, link, j.Token)
+}
+
+// A dropped connection (network failure), garbage on the wire (a broken
+// middlebox) and a stalled connection noticed by keepalives all end in a
+// reconnect: the same link answers again without a new OnLink.
+func TestTunnelReconnects(t *testing.T) {
+	faults := []struct {
+		name   string
+		inject func(*remote)
+		heal   func(*remote)
+	}{
+		{"drop", (*remote).DropAll, nil},
+		{"garbage", (*remote).SendGarbage, nil},
+		{"stall", (*remote).Stall, (*remote).Resume},
+	}
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			leakCheck(t)
+			r := newRemote(t, func(h *hostconf.Host) {
+				h.ServerAliveInterval = 20 * time.Millisecond
+				h.ServerAliveCountMax = 2
+			})
+			j := startFakeJupyter(t, r, "tok-"+f.name)
+			tr, link := runTunnel(t, r, nil)
+			mustAnswer(t, link, j.Token)
+			f.inject(r)
+			waitFor(t, "the connection loss to be logged", func() bool { return tr.log.count("connection to fake lost") > 0 })
+			if f.heal != nil {
+				f.heal(r)
+			}
+			waitFor(t, "a reconnect", func() bool { return tr.log.count("reconnected to fake") > 0 })
+			waitAnswers(t, tr, link, j.Token)
+			select {
+			case l := <-tr.links:
+				t.Errorf("OnLink called again with %q after a reconnect to the same server", l)
+			default:
+			}
+		})
+	}
+}
+
+// Connections that arrive while the tunnel reconnects wait for the new
+// connection instead of being reset.
+func TestTunnelConnectionsWaitDuringReconnect(t *testing.T) {
+	leakCheck(t)
+	r := newRemote(t, nil)
+	j := startFakeJupyter(t, r, "tok-wait")
+	var calls atomic.Int32
+	gate := make(chan struct{})
+	tr, link := runTunnel(t, r, func(tun *tunnel.Tunnel) {
+		tun.Connect = func(ctx context.Context) (*sshclient.Client, error) {
+			if calls.Add(1) == 2 {
+				select {
+				case <-gate:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			return sshclient.Dial(ctx, tun.Host, tun.Options)
+		}
+	})
+	r.DropAll()
+	waitFor(t, "the reconnect to begin", func() bool { return calls.Load() == 2 })
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		code, body, err := getLink(link)
+		got <- result{code, body, err}
+	}()
+	fwd := tr.tun.Forwarder()
+	waitFor(t, "the request to wait for a connection", func() bool { return fwd.Stats().Waiting == 1 })
+	close(gate)
+	res := <-got
+	if res.err != nil || res.code != 200 || res.body != "tree of "+j.Token {
+		t.Errorf("GET during reconnect = %d %q, %v; want 200", res.code, res.body, res.err)
+	}
+	if n := fwd.Stats().DialErrors; n != 0 {
+		t.Errorf("forward dial errors = %d, want 0", n)
+	}
+}
+
+// A server that restarts with a new token and port gets a new link on the
+// same local port.
+func TestTunnelServerRestart(t *testing.T) {
+	leakCheck(t)
+	r := newRemote(t, nil)
+	j := startFakeJupyter(t, r, "tok-old")
+	tr, link := runTunnel(t, r, nil)
+	mustAnswer(t, link, j.Token)
+	j.stop()
+	j2 := startFakeJupyter(t, r, "tok-new")
+	newLink := tr.link()
+	old, _ := url.Parse(link)
+	nu, _ := url.Parse(newLink)
+	if old.Port() != nu.Port() {
+		t.Errorf("new link port = %s, want the same local port %s", nu.Port(), old.Port())
+	}
+	if got := nu.Query().Get("token"); got != j2.Token {
+		t.Errorf("new link token = %q, want %q", got, j2.Token)
+	}
+	mustAnswer(t, newLink, j2.Token)
+}
+
+// A server that is gone is reported once, however many watch rounds pass,
+// and a server that comes back is picked up.
+func TestTunnelServerGoneOnce(t *testing.T) {
+	leakCheck(t)
+	r := newRemote(t, nil)
+	j := startFakeJupyter(t, r, "tok-gone")
+	tr, link := runTunnel(t, r, nil)
+	mustAnswer(t, link, j.Token)
+	j.stop()
+	waitFor(t, "the gone message", func() bool { return tr.log.count("is gone") > 0 })
+	seen := r.execs.Load()
+	waitFor(t, "more discovery rounds", func() bool { return r.execs.Load() >= seen+3 })
+	if n := tr.log.count("is gone"); n != 1 {
+		t.Errorf("the gone message was logged %d times, want once; log:\n%s", n, tr.log)
+	}
+	j2 := startFakeJupyter(t, r, "tok-back")
+	mustAnswer(t, tr.link(), j2.Token)
+}
+
+// Without Reconnect, Run ends with the connection.
+func TestTunnelNoReconnect(t *testing.T) {
+	leakCheck(t)
+	r := newRemote(t, nil)
+	startFakeJupyter(t, r, "tok-once")
+	log := &logRecorder{}
+	links := make(chan string, 1)
+	tun := &tunnel.Tunnel{
+		Host:    r.Host,
+		Options: sshclient.Options{Logf: log.logf},
+		Watch:   time.Hour,
+		Logf:    log.logf,
+		Listen: func(ctx context.Context, _ jupyter.Server) (*proxy.Forwarder, error) {
+			return proxy.Listen(ctx, 0)
+		},
+		OnLink: func(link string, _ jupyter.Server, _ []jupyter.Server) { links <- link },
+	}
+	done := make(chan error, 1)
+	go func() { done <- tun.Run(context.Background()) }()
+	select {
+	case <-links:
+	case err := <-done:
+		t.Fatalf("Run = %v before a link; log:\n%s", err, log)
+	}
+	r.DropAll()
+	if err := <-done; err == nil {
+		t.Errorf("Run after the connection dropped = nil, want an error")
+	}
+	if _, err := net.Dial("tcp", tun.Forwarder().Addr()); err == nil {
+		t.Errorf("the local port still accepts after Run returned")
+	}
+}
+
+// Cancelling Run closes the listener and the connections it serves, and
+// leaves no goroutine behind (leakCheck).
+func TestTunnelCancelClosesEverything(t *testing.T) {
+	leakCheck(t)
+	r := newRemote(t, nil)
+	startFakeJupyter(t, r, "tok-cancel")
+	tr, _ := runTunnel(t, r, nil)
+	addr := tr.tun.Forwarder().Addr()
+	// A connection in use (a websocket, say) when the user presses Ctrl-C.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	waitFor(t, "the held connection to be forwarded", func() bool { return r.Channels() >= 1 && tr.tun.Forwarder().Stats().Active == 1 })
+	if err := tr.stop(); err != nil {
+		t.Fatalf("Run after cancel = %v, want nil", err)
+	}
+	c.SetReadDeadline(time.Now().Add(ioTimeout))
+	if n, err := c.Read(make([]byte, 1)); err == nil {
+		t.Errorf("read on a held connection after cancel = %d bytes, want EOF or reset", n)
+	}
+	if c2, err := net.Dial("tcp", addr); err == nil {
+		c2.Close()
+		t.Errorf("the local port still accepts after Run returned")
+	}
+	waitFor(t, "the ssh connection to close", func() bool { return r.Conns() == 0 })
+}
+
+// While the host stays down the tunnel retries, says so once (repeats go
+// to Options.Logf, shown with -v only), and returns promptly when cancelled.
+func TestTunnelRetriesQuietlyAndCancels(t *testing.T) {
+	leakCheck(t)
+	r := newRemote(t, nil)
+	startFakeJupyter(t, r, "tok-down")
+	var down atomic.Bool
+	verbose := &logRecorder{}
+	tr, _ := runTunnel(t, r, func(tun *tunnel.Tunnel) {
+		tun.Options.Logf = verbose.logf
+		tun.Connect = func(ctx context.Context) (*sshclient.Client, error) {
+			if down.Load() {
+				return nil, errors.New("connecting to 127.0.0.1:1: connection refused")
+			}
+			return sshclient.Dial(ctx, tun.Host, tun.Options)
+		}
+	})
+	down.Store(true)
+	r.DropAll()
+	waitFor(t, "repeated reconnect attempts", func() bool { return verbose.count("next try in") >= 3 })
+	if n := tr.log.count("reconnecting to fake"); n != 1 {
+		t.Errorf("the reconnect failure was said %d times, want once; log:\n%s", n, tr.log)
+	}
+	if err := tr.stop(); err != nil {
+		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+}
+
+// waitFor polls cond until it holds or ioTimeout passes.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(ioTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
