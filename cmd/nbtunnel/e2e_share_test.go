@@ -84,3 +84,21 @@ func TestSharedForwardEndsClearly(t *testing.T) {
 	})
 	second.finish() // its own session is unharmed
 }
+
+// TestPuttyHintsQuoteSession: hints that name a session with a space
+// quote it, with --putty, so that they paste into a shell.
+func TestPuttyHintsQuoteSession(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{}) // no Jupyter runs there
+	u := newPuttyUser(t)
+	const session = "lab box"
+	u.sessionFile(t, session, h, ppkKey(t, 3, ""))
+	_, errOut, code := runCmd(t, u.env, "open", "--putty", session)
+	if code != 1 || !strings.Contains(errOut, `'plink -load "lab box"'`) {
+		t.Errorf("unknown host key: exit %d, stderr:\n%s\nwant exit 1 and the hint 'plink -load \"lab box\"'", code, errOut)
+	}
+	u.trust(t, h)
+	_, errOut, code = runCmd(t, u.env, "open", "--putty", session)
+	if code != 1 || !strings.Contains(errOut, `'nbtunnel open --start --putty "lab box"'`) {
+		t.Errorf("no server: exit %d, stderr:\n%s\nwant exit 1 and the hint 'nbtunnel open --start --putty \"lab box\"'", code, errOut)
+	}
+}

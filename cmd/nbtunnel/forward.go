@@ -59,11 +59,11 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 		return e.exitCode(alias, h, err)
 	}
 	if len(found.Live) == 0 {
-		return e.exitCode(alias, h, explainTunnelError(alias, &tunnel.NoServerError{Found: found}))
+		return e.exitCode(alias, h, explainTunnelError(hostArg(alias, h), &tunnel.NoServerError{Found: found}))
 	}
 	s, others, err := jupyter.Select(found.Live, *sel)
 	if err != nil {
-		return e.exitCode(alias, h, explainTunnelError(alias, err))
+		return e.exitCode(alias, h, explainTunnelError(hostArg(alias, h), err))
 	}
 	network, addr := s.Target()
 	state := loadPortState(e.getenv)

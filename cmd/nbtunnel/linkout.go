@@ -4,6 +4,8 @@ import (
 	"io"
 	"runtime"
 	"strings"
+
+	"github.com/nbtunnel/nbtunnel/hostconf"
 )
 
 // proxyTerminal is where proxy mode shows the link. For a PuTTY session
@@ -37,4 +39,13 @@ func shellArg(s string) string {
 		return `"` + s + `"`
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// hostArg is how a command in a hint names the host: "--putty SESSION"
+// for a PuTTY session, else the alias, quoted by shellArg.
+func hostArg(alias string, h *hostconf.Host) string {
+	if h != nil && strings.HasPrefix(h.Source, "PuTTY") {
+		return "--putty " + shellArg(alias)
+	}
+	return shellArg(alias)
 }

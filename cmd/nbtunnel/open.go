@@ -63,7 +63,7 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		},
 	}
 	if err := t.Run(ctx); err != nil {
-		return e.exitCode(alias, h, explainTunnelError(alias, err))
+		return e.exitCode(alias, h, explainTunnelError(hostArg(alias, h), err))
 	}
 	return 0
 }
@@ -127,10 +127,11 @@ func orDash(s string) string {
 }
 
 // explainTunnelError adds the next step to errors a user can act on.
-func explainTunnelError(alias string, err error) error {
+// host is how a command names the host (hostArg).
+func explainTunnelError(host string, err error) error {
 	var none *tunnel.NoServerError
 	if errors.As(err, &none) {
-		hints := []string{fmt.Sprintf("'nbtunnel open --start %s' starts one (add --venv PATH to use a virtualenv)", shellArg(alias))}
+		hints := []string{fmt.Sprintf("'nbtunnel open --start %s' starts one (add --venv PATH to use a virtualenv)", host)}
 		if none.Found != nil {
 			for _, sk := range none.Found.Skipped {
 				hints = append(hints, fmt.Sprintf("skipped %s (%s): %v", sk.Server.File, describeChoice(sk.Server), sk.Why))
@@ -144,7 +145,7 @@ func explainTunnelError(alias string, err error) error {
 	var nomatch *jupyter.NoMatchError
 	var ambiguous *jupyter.AmbiguousError
 	if errors.As(err, &nomatch) || errors.As(err, &ambiguous) {
-		return withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", shellArg(alias)))
+		return withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", host))
 	}
 	return err
 }
