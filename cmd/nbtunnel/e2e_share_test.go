@@ -102,3 +102,30 @@ func TestPuttyHintsQuoteSession(t *testing.T) {
 		t.Errorf("no server: exit %d, stderr:\n%s\nwant exit 1 and the hint 'nbtunnel open --start --putty \"lab box\"'", code, errOut)
 	}
 }
+
+// TestHookTakesOverFromOpen: a hook shares the forward of a running
+// `nbtunnel open` and takes the port over when open ends.
+func TestHookTakesOverFromOpen(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	u := newPuttyUser(t)
+	u.session(t, "lab", h, ppkKey(t, 3, ""))
+	u.trust(t, h)
+	if _, errOut, code := runCmd(t, u.env, "install", "--putty", "lab"); code != 0 {
+		t.Fatalf("install --putty: exit %d\n%s", code, errOut)
+	}
+	p, link := openLink(t, u.env, "--putty", "lab")
+	s := u.startPlink(t, "-batch", "-load", "lab", "echo ready; cat")
+	if got := s.link(60 * time.Second); got != link {
+		t.Fatalf("plink shows %q, want open's link %q", redact(got), redact(link))
+	}
+	if !strings.Contains(s.stderr.String(), "shared with another nbtunnel") {
+		t.Errorf("plink does not say it shares open's forward:\n%s", s.stderr)
+	}
+	if code := p.interrupt(); code != 0 {
+		t.Errorf("open: exit status after SIGINT = %d, want 0; stderr:\n%s", code, p.stderr)
+	}
+	waitLinkAnswers(t, link, 30*time.Second)
+	checkLink(t, link, j)
+	s.finish()
+}
