@@ -138,10 +138,7 @@ func (w *puttyWindow) screen() string {
 	return string(b)
 }
 
-// linkLine matches a link line as PuTTY shows it. It usually starts a
-// line; when the shell's prompt came first, PuTTY writes it after the
-// prompt (the hook and the user's login race, and PuTTY puts "proxy: "
-// wherever the cursor is).
+// linkLine matches a link line as PuTTY shows it.
 func (w *puttyWindow) linkLine() *regexp.Regexp {
 	return regexp.MustCompile(`(?m)proxy: Jupyter on ` + regexp.QuoteMeta(w.session) + `: (https?://127\.0\.0\.1:\d+/[^\s]*)(.*)\r?$`)
 }
@@ -163,6 +160,20 @@ func (w *puttyWindow) link(within time.Duration) (link, rest string) {
 	}
 	w.t.Fatalf("no link in the PuTTY window within %v; window:\n%s", within, w.screen())
 	return "", ""
+}
+
+// checkOwnLines checks that every line of the hook in the window starts
+// a line of its own, whether it came before the shell's prompt or after:
+// PuTTY writes "proxy: " wherever the cursor is (after the prompt when the
+// login beat the hook), and the hook takes that back, moves to the next
+// line and writes "proxy: LINE" there.
+func (w *puttyWindow) checkOwnLines() {
+	w.t.Helper()
+	screen := w.screen()
+	const ownLine = "proxy: \x1b[7D\x1b[K\x1bEproxy: "
+	if n, own := strings.Count(screen, "proxy: Jupyter on"), strings.Count(screen, ownLine+"Jupyter on"); n == 0 || n != own {
+		w.t.Errorf("%d link lines in the window, %d of them on a line of their own; window:\n%q", n, own, screen)
+	}
 }
 
 // close ends PuTTY as closing its window does, and waits for it.
@@ -214,6 +225,7 @@ func TestPuttyGUIShowsLink(t *testing.T) {
 				t.Errorf("link line ends with %q, want nothing after the link", rest)
 			}
 			checkLink(t, link, j)
+			w.checkOwnLines()
 			if fromTerminal {
 				time.Sleep(time.Second) // anything written to the terminal would be there by now
 				if strings.Contains(w.tty.String(), "Jupyter") {
@@ -281,6 +293,8 @@ func TestPuttyGUISharedForwardTakeover(t *testing.T) {
 	checkLink(t, link, j) // plink alone serves it now
 
 	third.finish()
+	first.checkOwnLines()
+	second.checkOwnLines()
 	if n := strings.Count(second.screen(), "Jupyter on"); n != 1 {
 		t.Errorf("second window shows %d link lines, want 1 (keeping the link says nothing):\n%s", n, second.screen())
 	}
@@ -317,6 +331,7 @@ func TestPuttyGUIOwnForward(t *testing.T) {
 	if link != written || rest != "" {
 		t.Errorf("window shows %q%s, want the written forward's link %q alone", redact(link), rest, redact(written))
 	}
+	w.checkOwnLines()
 	if strings.Contains(w.screen(), "another nbtunnel") {
 		t.Errorf("window says another nbtunnel forwards the link:\n%s", w.screen())
 	}

@@ -18,6 +18,9 @@ func (e *env) proxyTerminal(session string) io.Writer {
 	if session != "" {
 		if store, err := e.puttyStore(); err == nil {
 			if s, err := store.Load(session); err == nil && s.Int("ProxyLogToTerm", 1) == 0 {
+				if parentIsPuTTYWindow() {
+					return ownLineWriter{e.ui.err}
+				}
 				return e.ui.err
 			}
 		}
@@ -48,4 +51,24 @@ func hostArg(alias string, h *hostconf.Host) string {
 		return "--putty " + shellArg(alias)
 	}
 	return shellArg(alias)
+}
+
+// ownLineWriter writes lines for PuTTY's window so that none lands on the
+// shell's prompt. PuTTY writes each line of its proxy command's stderr as
+// "proxy: LINE" CR LF wherever the cursor is: after the prompt when the
+// login was faster than the hook. Each line therefore starts by taking
+// PuTTY's "proxy: " back (cursor left 7, erase to the end of the line) and
+// moving to the start of the next line (NEL), then writes "proxy: LINE"
+// itself. Before the prompt this leaves a blank line above the link;
+// after it, the prompt stays as it was, with the link on the next line.
+// Each Write must be one whole line (termLine writes so).
+type ownLineWriter struct{ w io.Writer }
+
+const ownLineStart = "\x1b[7D\x1b[K\x1bEproxy: "
+
+func (o ownLineWriter) Write(p []byte) (int, error) {
+	if _, err := o.w.Write(append([]byte(ownLineStart), p...)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
