@@ -380,8 +380,8 @@ func TestPuttyProxyHookTerminal(t *testing.T) {
 		t.Errorf("plink exit status = %d, want 0; terminal:\n%s", code, screen)
 	}
 	waitFor(t, 10*time.Second, func() bool { return strings.Contains(screen.String(), "got bye") })
-	if !strings.Contains(screen.String(), "proxy: \x1b[7D\x1b[K\x1bEproxy: Jupyter on lab: ") {
-		t.Errorf("terminal does not show the link, named with its session, on a line of its own:\n%q", screen)
+	if !regexp.MustCompile(`(?m)^proxy: Jupyter on lab: http`).MatchString(screen.String()) {
+		t.Errorf("terminal does not show the link as a proxy line naming the session:\n%q", screen)
 	}
 }
 

@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// parentIsPuTTYWindow reports whether this process was started by PuTTY
-// drawing a terminal: the GUI program putty, or plink whose stderr is a
-// terminal (directly or through the shell they run a local proxy command
-// with), as opposed to a plink writing to a file or pipe, or anything
-// else.
+// parentIsPuTTYWindow reports whether this process was started by PuTTY's
+// window (the GUI program putty, directly or through the shell it runs a
+// local proxy command with), as opposed to plink or anything else. (plink
+// strips control characters from what it writes to a terminal, so the
+// line trick of ownLineWriter is for the window only.)
 func parentIsPuTTYWindow() bool {
 	pid := os.Getppid()
 	for i := 0; i < 2 && pid > 1; i++ {
@@ -21,9 +21,6 @@ func parentIsPuTTYWindow() bool {
 		switch strings.TrimSpace(string(comm)) {
 		case "putty":
 			return true
-		case "plink":
-			fi, err := os.Stat("/proc/" + strconv.Itoa(pid) + "/fd/2")
-			return err == nil && fi.Mode()&os.ModeCharDevice != 0
 		case "sh", "dash", "bash":
 			pid = parentOf(pid)
 		default:
