@@ -129,3 +129,36 @@ func TestHookTakesOverFromOpen(t *testing.T) {
 	checkLink(t, link, j)
 	s.finish()
 }
+
+// TestProxyHookWithOwnLocalForward: with the ProxyCommand hook and a
+// LocalForward that forward --write wrote, ssh's own forward serves the
+// link; the hook shows it and forwards nothing itself.
+func TestProxyHookWithOwnLocalForward(t *testing.T) {
+	h := newHost(t, testbed.HostOptions{})
+	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer})
+	cfg := configWith(t, "")
+	env := userEnv(t, "")
+	out, errOut, code := runCmd(t, env, "forward", "--write", "-F", cfg, h.Alias)
+	if code != 0 {
+		t.Fatalf("forward --write: exit %d\n%s", code, errOut)
+	}
+	written := strings.TrimSpace(out)
+	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, h.Alias); code != 0 {
+		t.Fatalf("install: exit %d\n%s", code, errOut)
+	}
+	s := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	if got := s.link(60 * time.Second); got != written {
+		t.Errorf("ssh shows %q, want the written forward's link %q", redact(got), redact(written))
+	}
+	if strings.Contains(s.stderr.String(), "another nbtunnel") {
+		t.Errorf("the hook says another nbtunnel forwards the link:\n%s", s.stderr)
+	}
+	waitLinkAnswers(t, written, 30*time.Second)
+	checkLink(t, written, j)
+	// ssh, not the hook, listens on the port.
+	claimed, _ := filepath.Glob(filepath.Join(env[0][len("HOME="):], ".config", "nbtunnel", "forwards", "*.lock"))
+	if len(claimed) != 0 {
+		t.Errorf("the hook claimed a port of its own: %v", claimed)
+	}
+	s.finish()
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +118,13 @@ func TestClaim(t *testing.T) {
 			t.Fatal("the claim stays held after every holder let go")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestOwnLineWriter(t *testing.T) {
+	var b strings.Builder
+	termLine(ownLineWriter{&b}, "Jupyter on %s: %s", "lab box", "http://127.0.0.1:1/")
+	if got, want := b.String(), "\x1b[7D\x1b[K\x1bEproxy: Jupyter on lab box: http://127.0.0.1:1/\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
