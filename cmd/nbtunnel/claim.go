@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,6 +31,11 @@ func openClaim(getenv func(string) string, port int) (*os.File, error) {
 		return nil, fmt.Errorf("claiming 127.0.0.1:%d: %w", port, err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, fs.ErrPermission) {
+		// A lock file another user (root) made: a read-only descriptor
+		// holds the lock as well.
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("claiming 127.0.0.1:%d: %w", port, err)
 	}
