@@ -150,9 +150,9 @@ func TestProxyCommandHookTwoSessions(t *testing.T) {
 	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, h.Alias); code != 0 {
 		t.Fatalf("install: exit %d\n%s", code, errOut)
 	}
-	first := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	first := startLoginShell(t, env, "-F", cfg, h.Alias)
 	link := first.link(60 * time.Second)
-	second := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	second := startLoginShell(t, env, "-F", cfg, h.Alias)
 	if got := second.link(60 * time.Second); got != link {
 		t.Errorf("second session's link = %q, want the first's %q", redact(got), redact(link))
 	}
@@ -167,7 +167,7 @@ func TestProxyCommandHookTwoSessions(t *testing.T) {
 	waitFor(t, 30*time.Second, func() bool { return hookProcesses(h.Alias) == 1 })
 	waitLinkAnswers(t, link, 30*time.Second)
 	checkLink(t, link, j) // the second session took the port over
-	third := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	third := startLoginShell(t, env, "-F", cfg, h.Alias)
 	if got := third.link(60 * time.Second); got != link {
 		t.Errorf("third session's link = %q, want the same %q", redact(got), redact(link))
 	}
