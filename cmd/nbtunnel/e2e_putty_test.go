@@ -339,7 +339,9 @@ func TestPuttyForwardUnixSocket(t *testing.T) {
 }
 
 // TestPuttyProxyHookTerminal: with a controlling terminal, a plain plink
-// (no -v) shows the link on it, as a proxy line on plink's stderr.
+// (no -v) shows the link on it, once, on a line of its own (the hook writes
+// to the terminal itself: plink would strip what keeps a late line off the
+// shell's prompt).
 func TestPuttyProxyHookTerminal(t *testing.T) {
 	h := newHost(t, testbed.HostOptions{})
 	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer, BaseURL: "/t/"})
@@ -380,8 +382,8 @@ func TestPuttyProxyHookTerminal(t *testing.T) {
 		t.Errorf("plink exit status = %d, want 0; terminal:\n%s", code, screen)
 	}
 	waitFor(t, 10*time.Second, func() bool { return strings.Contains(screen.String(), "got bye") })
-	if !regexp.MustCompile(`(?m)^proxy: Jupyter on lab: http`).MatchString(screen.String()) {
-		t.Errorf("terminal does not show the link as a proxy line naming the session:\n%q", screen)
+	if !regexp.MustCompile(`\r\nJupyter on lab: http`).MatchString(screen.String()) || strings.Count(screen.String(), "Jupyter on lab") != 1 {
+		t.Errorf("terminal does not show the link once, on a line of its own, naming the session:\n%q", screen)
 	}
 }
 

@@ -13,13 +13,20 @@ import (
 // install --putty sets) it is stderr: PuTTY shows each line there as
 // "proxy: ..." in its window and plink on its stderr, whether they were
 // started from a desktop or a terminal (which /dev/tty would be: the wrong
-// place for a PuTTY window). Otherwise it is e.terminal().
+// place for a PuTTY window). Lines for PuTTY's window start a line of
+// their own (ownLineWriter). plink strips the control characters that
+// takes from what it writes to a terminal, so a plink on a terminal gets
+// the link on that terminal directly, framed by CR LF as termLine does for
+// ssh. Otherwise it is e.terminal().
 func (e *env) proxyTerminal(session string) io.Writer {
 	if session != "" {
 		if store, err := e.puttyStore(); err == nil {
 			if s, err := store.Load(session); err == nil && s.Int("ProxyLogToTerm", 1) == 0 {
-				if parentIsPuTTYWindow() {
+				switch puttyParent() {
+				case "putty":
 					return ownLineWriter{e.ui.err}
+				case "plink-tty":
+					return e.terminal()
 				}
 				return e.ui.err
 			}

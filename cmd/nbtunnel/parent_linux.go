@@ -6,28 +6,33 @@ import (
 	"strings"
 )
 
-// parentIsPuTTYWindow reports whether this process was started by PuTTY's
-// window (the GUI program putty, directly or through the shell it runs a
-// local proxy command with), as opposed to plink or anything else. (plink
-// strips control characters from what it writes to a terminal, so the
-// line trick of ownLineWriter is for the window only.)
-func parentIsPuTTYWindow() bool {
+// puttyParent tells which PuTTY program started this process (directly or
+// through the shell it runs a local proxy command with): "putty" (the
+// window), "plink-tty" (plink writing to a terminal), or "" (plink writing
+// to a file or pipe, or anything else).
+func puttyParent() string {
 	pid := os.Getppid()
 	for i := 0; i < 2 && pid > 1; i++ {
 		comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
 		if err != nil {
-			return false
+			return ""
 		}
 		switch strings.TrimSpace(string(comm)) {
 		case "putty":
-			return true
+			return "putty"
+		case "plink":
+			fi, err := os.Stat("/proc/" + strconv.Itoa(pid) + "/fd/2")
+			if err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				return "plink-tty"
+			}
+			return ""
 		case "sh", "dash", "bash":
 			pid = parentOf(pid)
 		default:
-			return false
+			return ""
 		}
 	}
-	return false
+	return ""
 }
 
 // parentOf returns pid's parent from /proc/PID/stat, or 0.

@@ -2,6 +2,6 @@
 
 package main
 
-// parentIsPuTTYWindow is only known on Linux; elsewhere lines go to PuTTY
+// puttyParent is only known on Linux; elsewhere lines go to PuTTY's stderr
 // as they are.
-func parentIsPuTTYWindow() bool { return false }
+func puttyParent() string { return "" }
