@@ -3,7 +3,6 @@ module github.com/nbtunnel/nbtunnel
 go 1.26.8
 
 require (
-	github.com/kevinburke/ssh_config v1.6.0
 	golang.org/x/crypto v0.59.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0

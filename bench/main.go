@@ -40,6 +40,9 @@ type config struct {
 	only       string   // run only the steps whose key contains this
 	cpuprofile string   // directory for CPU profiles of the forward helpers
 	env        []string // extra environment for nbtunnel and the forward helpers
+	relaySize  int64    // bytes per transfer through the user's ssh (relay comparison)
+	// relayBaseline is another nbtunnel binary whose hook the relay comparison adds as an arm.
+	relayBaseline, relayBaselineNote string
 }
 
 func main() {
@@ -59,19 +62,25 @@ func run(args []string) int {
 	runs := fs.Int("runs", 0, "repetitions of each comparison (default 7, 2 with -short)")
 	update := fs.String("update", "", "rewrite the results section of this Markdown file")
 	mark := fs.String("mark", "bench", "with -update, the section between <!-- MARK:begin --> and <!-- MARK:end -->")
-	only := fs.String("only", "", "run only the steps named: link, raw, jupyter, concurrent, discovery (comma-separated)")
+	only := fs.String("only", "", "run only the steps named: link, raw, jupyter, concurrent, discovery, relay (comma-separated)")
 	cpuprofile := fs.String("cpuprofile", "", "write CPU profiles of the raw-forward helpers into this directory")
 	var env envFlag
 	fs.Var(&env, "env", "add VAR=VALUE to the environment of nbtunnel and the forward helpers (repeatable), e.g. GOGC=400")
 	bin := fs.String("bin", "", "use this nbtunnel binary instead of building ./cmd/nbtunnel")
+	baseline := fs.String("relay-baseline", "", "add the hook of this nbtunnel binary to the relay comparison (e.g. a build of main)")
+	baselineNote := fs.String("relay-baseline-note", "", "what the -relay-baseline binary is, for the report")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	cfg := config{short: *short, runs: 7, rawSize: 128 << 20, fileSize: 256 << 20, latReqs: 200, conns: 200,
-		staleFiles: 1000, update: *update}
+		staleFiles: 1000, update: *update, relaySize: 256 << 20}
 	if cfg.short {
 		cfg = config{short: true, runs: 2, rawSize: 4 << 20, fileSize: 4 << 20, latReqs: 20, conns: 50,
-			staleFiles: 100, update: *update}
+			staleFiles: 100, update: *update, relaySize: 4 << 20}
+	}
+	cfg.relayBaseline, cfg.relayBaselineNote = *baseline, *baselineNote
+	if cfg.relayBaselineNote == "" {
+		cfg.relayBaselineNote = cfg.relayBaseline
 	}
 	if *runs > 0 {
 		cfg.runs = *runs
@@ -173,6 +182,7 @@ func bench(ctx context.Context, cfg config) (string, error) {
 		{"jupyter", "Jupyter /files/ download and api/status latency", benchJupyter},
 		{"concurrent", "concurrent connections and memory", benchConcurrent},
 		{"discovery", "discovery with stale runtime files", benchDiscovery},
+		{"relay", "the user's ssh through the hook, nc and directly", benchRelay},
 	}
 	for _, s := range steps {
 		if cfg.only != "" && !slices.Contains(strings.Split(cfg.only, ","), s.key) {

@@ -40,7 +40,7 @@ func TestResolveBadConfig(t *testing.T) {
 		{"config is a directory", "adir", "", []string{"adir", "is a directory"}},
 		{"missing config", "nonexistent.conf", "", []string{"nonexistent.conf", "no such file"}},
 		{"bad Port", "port.conf", "Host x\n  Port 99999\n", []string{"port.conf line 2", "Port"}},
-		{"bad ServerAliveInterval", "sai.conf", "Host x\n  ServerAliveInterval soon\n", []string{"sai.conf line 2", "serveraliveinterval", `"soon"`}},
+		{"bad ServerAliveInterval", "sai.conf", "Host x\n  ServerAliveInterval soon\n", []string{"sai.conf line 2", "ServerAliveInterval", `"soon"`}},
 		{"bad StrictHostKeyChecking", "shk.conf", "Host x\n  StrictHostKeyChecking perhaps\n", []string{"StrictHostKeyChecking"}},
 	}
 	for _, tt := range tests {

@@ -70,6 +70,10 @@ type Host struct {
 	// LocalForwards are the LocalForward entries the config already has for
 	// this host (so a port we pick never collides with one).
 	LocalForwards []Forward
+
+	// jumpSpec is the ProxyJump value as the config wrote it (for
+	// WriteConfig).
+	jumpSpec string
 }
 
 // Forward is one local forward: Listen (host:port) to Target (host:port or

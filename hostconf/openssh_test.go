@@ -204,6 +204,12 @@ func TestResolveTable(t *testing.T) {
 				t.Errorf("got %q %d %q", h.User, h.Port, h.HostName)
 			}
 		}},
+		{"exec.conf", "exe", func(t *testing.T, h *hostconf.Host) {
+			// Match exec runs the command itself, as ssh does.
+			if h.User != "from-exec" {
+				t.Errorf("got user %q, want from-exec (Match exec \"true\")", h.User)
+			}
+		}},
 		{"include.conf", "inc-c", func(t *testing.T, h *hostconf.Host) {
 			if h.User != "c-include" || h.Port != 4444 {
 				t.Errorf("got %q %d, want c-include 4444", h.User, h.Port)
@@ -241,7 +247,8 @@ func TestResolveErrors(t *testing.T) {
 	}{
 		{"bad port", write("badport.conf", "Host x\n\n  Port abc\n"), "x", []string{"badport.conf line 3", "Port"}, false},
 		{"include loop", filepath.Join(dir, "loop.conf"), "x", []string{"loop.conf", "Include loop"}, false},
-		{"match exec without ssh", filepath.Join(dir, "exec.conf"), "exe", []string{"exec.conf line 4", "Match exec", "ssh -G"}, true},
+		{"keyword newer than OpenSSH 9.2, without ssh", write("newkw.conf", "Host x\n  ChannelTimeout session=5m\n"), "x", []string{"newkw.conf line 2", "ChannelTimeout", "ssh -G"}, true},
+		{"Match criterion newer than OpenSSH 9.2, without ssh", write("newmatch.conf", "Match tagged x\n  User y\n"), "x", []string{"newmatch.conf line 1", "Match tagged", "ssh -G"}, true},
 		{"bad token", write("badtok.conf", "Host x\n IdentityFile ~/%z\n"), "x", []string{"badtok.conf line 2", "%z"}, false},
 		{"bad strict", write("badstrict.conf", "Host x\n StrictHostKeyChecking maybe\n"), "x", []string{"badstrict.conf line 2", "maybe"}, false},
 		{"jump loop", write("jumploop.conf", "Host a\n ProxyJump b\nHost b\n ProxyJump a\n"), "a", []string{"jumploop.conf line", "ProxyJump"}, false},
@@ -463,7 +470,9 @@ func FuzzConfig(f *testing.F) {
 		if err := os.WriteFile(p, config, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		h, err := hostconf.Resolve(context.Background(), alias, hostconf.ResolveOptions{ConfigFile: p, Home: dir, LocalUser: "me", SSHPath: "-"})
+		// Match exec lines are not run: a generated command could do anything.
+		noExec := func(ctx context.Context, cmd string) (bool, error) { return len(cmd)%2 == 0, nil }
+		h, err := hostconf.Resolve(context.Background(), alias, hostconf.ResolveOptions{ConfigFile: p, Home: dir, LocalUser: "me", SSHPath: "-", MatchExec: noExec})
 		if err == nil && h.HostKeys == nil {
 			t.Fatal("got a host without HostKeys")
 		}
@@ -501,5 +510,38 @@ func TestResolveDefaultFiles(t *testing.T) {
 	}
 	if want := []string{filepath.Join(sshDir, "id_b")}; !reflect.DeepEqual(h.IdentityFiles, want) {
 		t.Errorf("got identity files %q, want %q", h.IdentityFiles, want)
+	}
+}
+
+// TestResolveSSHGFallback: a line only OpenSSH can evaluate sends Resolve
+// to `ssh -G`, whose output it then expands as ssh would. A script stands
+// in for ssh here (the real one is in TestDifferentialSSHG).
+func TestResolveSSHGFallback(t *testing.T) {
+	dir := t.TempDir()
+	home := t.TempDir()
+	args := filepath.Join(dir, "args")
+	script := filepath.Join(dir, "fake-ssh")
+	text := "#!/bin/sh\necho \"$@\" > " + args + "\ncat <<'OUT'\nhost x\nuser guser\nhostname g.example\nport 2022\n" +
+		"identityfile ~/.ssh/id_%h\nglobalknownhostsfile ~/gkh\nuserknownhostsfile /tmp/ukh\nproxycommand nc %h %p\nOUT\n"
+	if err := os.WriteFile(script, []byte(text), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "config")
+	if err := os.WriteFile(config, []byte("Host x\n  ChannelTimeout session=1m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h, err := hostconf.Resolve(context.Background(), "x", hostconf.ResolveOptions{ConfigFile: config, Home: home, LocalUser: "me", SSHPath: script})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh := h.HostKeys.(*hostkeys.KnownHosts)
+	_, global := kh.Files()
+	got := []string{h.User, h.HostName, strconv.Itoa(h.Port), strings.Join(h.IdentityFiles, " "), h.ProxyCommand, strings.Join(global, " ")}
+	want := []string{"guser", "g.example", "2022", filepath.Join(home, ".ssh/id_g.example"), "nc g.example 2022", filepath.Join(home, "gkh")}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if b, _ := os.ReadFile(args); strings.TrimSpace(string(b)) != "-G -F "+config+" -- x" {
+		t.Errorf("ssh ran with %q, want -G -F %s -- x", b, config)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
+	"github.com/nbtunnel/nbtunnel/hostconf/sshconfig"
 )
 
 // ForwardBlockKey is the key of the block holding the LocalForward that
@@ -20,45 +21,48 @@ func ForwardBlockKey(alias string) string { return "forward " + alias }
 // LocalCommand hook for alias.
 func HookBlockKey(alias string) string { return "hook " + alias }
 
-// LocalForwardPorts lists the local ports that LocalForward lines in data
-// (an OpenSSH config file named name) listen on, for any host, leaving out
-// the lines of our own forward block for alias: a port nbtunnel picks for a
-// new forward must not collide with a forward the user already has.
-func LocalForwardPorts(name string, data []byte, alias string) ([]int, error) {
-	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
-	blocks, err := fileedit.Blocks(name, data)
-	if err != nil {
+// LocalForwardPorts lists the local ports that LocalForward lines listen
+// on, for any host, in the OpenSSH config file name (content data) and the
+// files its Includes name (relative to home/.ssh, as ssh reads them),
+// leaving out our own forward block for alias: a port nbtunnel picks for a
+// new forward must not collide with a forward the user already has. A
+// damaged block of ours in data is an error.
+func LocalForwardPorts(name string, data []byte, alias, home string) ([]int, error) {
+	if _, err := fileedit.Blocks(name, data); err != nil {
 		return nil, err
 	}
-	for _, b := range blocks {
-		if b.Key != ForwardBlockKey(alias) {
-			continue
+	skip := func(path string, data []byte) map[int]bool {
+		blocks, err := fileedit.Blocks(path, data)
+		if err != nil {
+			return nil
 		}
-		for n := b.BeginLine; n <= b.EndLine && n <= len(lines); n++ {
-			lines[n-1] = ""
+		lines := map[int]bool{}
+		for _, b := range blocks {
+			if b.Key != ForwardBlockKey(alias) {
+				continue
+			}
+			for n := b.BeginLine; n <= b.EndLine; n++ {
+				lines[n] = true
+			}
 		}
+		return lines
 	}
 	var ports []int
-	for _, l := range lines {
-		key, rest := splitKeyword(l)
-		if !strings.EqualFold(key, "LocalForward") {
-			continue
-		}
-		args, err := splitArgs(rest)
-		if err != nil || len(args) == 0 {
-			continue
+	sshconfig.Scan(name, data, sshconfig.Options{Home: home, SkipLines: skip}, func(_ string, _ int, key string, args []string) {
+		if key != "localforward" || len(args) == 0 {
+			return
 		}
 		listen, err := parseForwardSide(args[0], true)
 		if err != nil || strings.HasPrefix(listen, "/") || strings.HasPrefix(listen, "~") {
-			continue
+			return
 		}
 		_, p, err := net.SplitHostPort(listen)
 		if err != nil {
-			continue
+			return
 		}
 		if n, err := strconv.Atoi(p); err == nil && n > 0 {
 			ports = append(ports, n)
 		}
-	}
+	})
 	return ports, nil
 }

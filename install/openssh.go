@@ -124,7 +124,7 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 			settings = []string{"ProxyCommand " + bin + " proxy" + flagF + " %n %p"}
 		case LocalCommandMode:
 			settings = []string{"ControlMaster auto"}
-			if where := controlPathSource(cfg, old, alias, o.Home); where != "" {
+			if where := controlPathSource(ctx, cfg, alias, o.Home); where != "" {
 				notes = append(notes, fmt.Sprintf("host %q keeps its own ControlPath (%s)", alias, where))
 			} else {
 				settings = append(settings, "ControlPath ~/.ssh/nbtunnel-%C")

@@ -120,13 +120,23 @@ func TestInstallControlPathDetection(t *testing.T) {
 		{"negated", "Host gpu-* !gpu-7\n  ControlPath /tmp/x-%C\n", false},
 		{"other host", "Host gpu-8\n  ControlPath /tmp/x-%C\n", false},
 		{"none", "Host gpu-7\n  ControlPath none\n", false},
-		{"match", "Match host gpu-7\n  ControlPath /tmp/x-%C\n", false},
-		{"comma list", "Host a,GPU-7\n  ControlPath /tmp/x-%C\n", true},
+		{"match", "Match host gpu-7\n  ControlPath /tmp/x-%C\n", true},
+		{"match list", "Match host a,GPU-7\n  ControlPath /tmp/x-%C\n", true},
+		// A Host line takes no comma lists: "a,GPU-7" is one pattern (ssh -G agrees).
+		{"comma on a Host line", "Host a,GPU-7\n  ControlPath /tmp/x-%C\n", false},
+		{"? is one character", "Host gpu-7?\n  ControlPath /tmp/x-%C\n", false},
+		{"quoted pattern", "Host \"gpu-7\"\n  ControlPath /tmp/x-%C\n", true},
+		{"include", "Include @DIR@/inc.conf\n", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := filepath.Join(t.TempDir(), "config")
-			if err := os.WriteFile(cfg, []byte(tt.config), 0o600); err != nil {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "config")
+			inc := "Host gpu-*\n  ControlPath /tmp/inc-%C\n"
+			if err := os.WriteFile(filepath.Join(dir, "inc.conf"), []byte(inc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(tt.config, "@DIR@", dir)), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			res, err := install.Install(context.Background(), "gpu-7",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 )
@@ -71,6 +72,39 @@ func copyHalf(dst io.Writer, src io.Reader, count *atomic.Int64) (int64, error) 
 			big = nil
 		}
 	}
+}
+
+// relayCopy copies src to dst like copyHalf, through splice(2) where the kernel can move the bytes
+// itself (see spliceCopy) and through copyHalf's buffers where it cannot.
+func relayCopy(dst io.Writer, src io.Reader) (int64, error) {
+	n, ok, err := spliceCopy(dst, src)
+	if ok {
+		return n, err
+	}
+	m, err := copyHalf(dst, src, nil)
+	return n + m, err
+}
+
+// pipes is a stream whose reads and writes go to two different descriptors, as the pipes to a
+// ProxyCommand (sshclient's): spliceCopy moves bytes to and from those.
+type pipes interface {
+	Pipes() (fromCommand, toCommand *os.File)
+}
+
+func readSide(x any) any {
+	if p, ok := x.(pipes); ok {
+		r, _ := p.Pipes()
+		return r
+	}
+	return x
+}
+
+func writeSide(x any) any {
+	if p, ok := x.(pipes); ok {
+		_, w := p.Pipes()
+		return w
+	}
+	return x
 }
 
 // closeWriter is a stream that can signal end of data while it keeps reading: *net.TCPConn,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 )
 
@@ -20,7 +21,11 @@ import (
 // the return until that Read returns. As a ProxyCommand that is prompt: the ssh client closes its end of
 // stdin when it sees EOF on our stdout.
 //
-// Relay writes nothing but remote's bytes to stdout.
+// Relay writes nothing but remote's bytes to stdout. On Linux, when stdin or stdout is a pipe and the
+// other end of that direction a socket or pipe, all in non-blocking mode (see spliceCopy), the kernel
+// moves the bytes with splice(2) and they never pass through this process's memory; elsewhere, and for
+// streams without a descriptor (an SSH channel through a jump host), Relay copies through large pooled
+// buffers.
 func Relay(ctx context.Context, stdin io.Reader, stdout io.Writer, remote net.Conn) error {
 	var once sync.Once
 	var first error
@@ -42,7 +47,7 @@ func Relay(ctx context.Context, stdin io.Reader, stdout io.Writer, remote net.Co
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if _, err := copyHalf(remote, stdin, nil); err != nil {
+		if _, err := relayCopy(remote, stdin); err != nil {
 			fail(err)
 			return
 		}
@@ -50,7 +55,7 @@ func Relay(ctx context.Context, stdin io.Reader, stdout io.Writer, remote net.Co
 			fail(err)
 		}
 	}()
-	if _, err := copyHalf(stdout, remote, nil); err != nil {
+	if _, err := relayCopy(stdout, remote); err != nil {
 		fail(err)
 	} else if c, ok := stdout.(io.Closer); ok {
 		if err := c.Close(); err != nil {
@@ -60,7 +65,7 @@ func Relay(ctx context.Context, stdin io.Reader, stdout io.Writer, remote net.Co
 	<-done
 	stop()
 	once.Do(func() { remote.Close() })
-	if first != nil && ctx.Err() != nil && (errors.Is(first, net.ErrClosed) || errors.Is(first, io.ErrClosedPipe)) {
+	if first != nil && ctx.Err() != nil && (errors.Is(first, net.ErrClosed) || errors.Is(first, os.ErrClosed) || errors.Is(first, io.ErrClosedPipe)) {
 		return ctx.Err()
 	}
 	return first

@@ -43,6 +43,18 @@ func startSSH(t *testing.T, env []string, args ...string) *sshSession {
 	return startClient(t, env, "ssh", args...)
 }
 
+// startShell starts an interactive session as the user does, `ssh HOST`
+// (no remote command: the login shell reads its commands from stdin, as no
+// terminal is attached), and has the shell print "ready" and run cat.
+func startShell(t *testing.T, env []string, args ...string) *sshSession {
+	t.Helper()
+	s := startClient(t, env, "ssh", args...)
+	if _, err := io.WriteString(s.stdin, "echo ready; exec cat\n"); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // startClient starts an ssh-like client (ssh, plink) in its own session (no
 // controlling terminal) with a pipe on stdin; it is killed when the test ends.
 func startClient(t *testing.T, env []string, bin string, args ...string) *sshSession {
@@ -121,7 +133,7 @@ func TestProxyCommandHook(t *testing.T) {
 	if g := sshG(t, cfg, h.Alias); !strings.Contains(g, "proxycommand \""+binPath+"\" proxy") {
 		t.Errorf("ssh -G after install lacks our ProxyCommand:\n%s", g)
 	}
-	s := startSSH(t, env, "-F", cfg, h.Alias, "echo ready; cat")
+	s := startShell(t, env, "-F", cfg, h.Alias)
 	checkLink(t, s.link(60*time.Second), j)
 	s.finish()
 
@@ -150,9 +162,9 @@ func TestProxyCommandHookTwoSessions(t *testing.T) {
 	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, h.Alias); code != 0 {
 		t.Fatalf("install: exit %d\n%s", code, errOut)
 	}
-	first := startLoginShell(t, env, "-F", cfg, h.Alias)
+	first := startShell(t, env, "-F", cfg, h.Alias)
 	link := first.link(60 * time.Second)
-	second := startLoginShell(t, env, "-F", cfg, h.Alias)
+	second := startShell(t, env, "-F", cfg, h.Alias)
 	if got := second.link(60 * time.Second); got != link {
 		t.Errorf("second session's link = %q, want the first's %q", redact(got), redact(link))
 	}
@@ -167,7 +179,7 @@ func TestProxyCommandHookTwoSessions(t *testing.T) {
 	waitFor(t, 30*time.Second, func() bool { return hookProcesses(h.Alias) == 1 })
 	waitLinkAnswers(t, link, 30*time.Second)
 	checkLink(t, link, j) // the second session took the port over
-	third := startLoginShell(t, env, "-F", cfg, h.Alias)
+	third := startShell(t, env, "-F", cfg, h.Alias)
 	if got := third.link(60 * time.Second); got != link {
 		t.Errorf("third session's link = %q, want the same %q", redact(got), redact(link))
 	}
@@ -193,7 +205,7 @@ func TestProxyCommandHookThroughJump(t *testing.T) {
 		return strings.Count(string(data), "Accepted publickey")
 	}
 	before := logins()
-	s := startSSH(t, env, "-F", cfg, hidden.Alias, "echo ready; cat")
+	s := startShell(t, env, "-F", cfg, hidden.Alias)
 	checkLink(t, s.link(60*time.Second), j)
 	s.finish()
 	// nbtunnel's own connection rode the user's jump chain: one login on

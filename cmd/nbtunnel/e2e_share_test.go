@@ -4,7 +4,6 @@ package main_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,18 +27,6 @@ func waitLinkAnswers(t *testing.T, link string, within time.Duration) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
-}
-
-// startLoginShell starts `ssh HOST` with no remote command, as a user
-// opens an interactive session (the login shell reads its commands from
-// stdin, no terminal being attached), and has it print "ready" and run cat.
-func startLoginShell(t *testing.T, env []string, args ...string) *sshSession {
-	t.Helper()
-	s := startSSH(t, env, args...)
-	if _, err := io.WriteString(s.stdin, "echo ready; exec cat\n"); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // hookProcesses counts the running `nbtunnel proxy` processes (of the
@@ -159,7 +146,7 @@ func TestProxyHookWithOwnLocalForward(t *testing.T) {
 	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, h.Alias); code != 0 {
 		t.Fatalf("install: exit %d\n%s", code, errOut)
 	}
-	s := startLoginShell(t, env, "-F", cfg, h.Alias)
+	s := startShell(t, env, "-F", cfg, h.Alias)
 	if got := s.link(60 * time.Second); got != written {
 		t.Errorf("ssh shows %q, want the written forward's link %q", redact(got), redact(written))
 	}

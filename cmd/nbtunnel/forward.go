@@ -71,7 +71,7 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 	if port == 0 {
 		var others []int
 		if hf.putty == "" {
-			others = configForwardPorts(cfgPath, alias)
+			others = configForwardPorts(cfgPath, alias, homeDir(e.getenv))
 		}
 		port = pickForwardPort(h.LocalForwards, others, addr, state.get(alias, serverID(s)), s.Port)
 	}
@@ -108,14 +108,15 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 	return 0
 }
 
-// configForwardPorts lists the ports the config file's LocalForward lines
-// (any host's, our own forward block for alias left out) listen on.
-func configForwardPorts(path, alias string) []int {
+// configForwardPorts lists the ports the LocalForward lines of the config
+// file and the files it includes (any host's, our own forward block for
+// alias left out) listen on.
+func configForwardPorts(path, alias, home string) []int {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}
-	ports, err := hostconf.LocalForwardPorts(path, data, alias)
+	ports, err := hostconf.LocalForwardPorts(path, data, alias, home)
 	if err != nil {
 		return nil // a damaged block is reported by the write itself
 	}

@@ -39,6 +39,13 @@ func (u *ui) link(s string) {
 	fmt.Fprintln(u.out, printable(s))
 }
 
+// text prints lines of plain output (nbtunnel config) on stdout.
+func (u *ui) text(s string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	fmt.Fprintln(u.out, printable(s))
+}
+
 // status is progress: shown with -v only.
 func (u *ui) status(format string, args ...any) {
 	if !u.verbose {
@@ -159,6 +166,8 @@ func hintsFor(host, source string, err error) []string {
 		}
 	case errors.Is(err, sshclient.ErrNoMaster):
 		hints = append(hints, fmt.Sprintf("start the master first (ssh %s), or use 'nbtunnel open %s'", host, host))
+	case errors.As(err, &ce) && ce.Line > 0:
+		hints = append(hints, fmt.Sprintf("fix %s line %d; 'ssh -G %s' shows how OpenSSH itself reads it", ce.File, ce.Line, host))
 	case errors.As(err, &ce) || errors.Is(err, hostconf.ErrUnsupportedConfig):
 		hints = append(hints, fmt.Sprintf("fix the file named above; 'ssh -G %s' shows how OpenSSH itself reads it", host))
 	case errors.As(err, &op):

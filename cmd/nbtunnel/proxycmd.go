@@ -19,9 +19,11 @@ import (
 )
 
 // cmdProxy is nbtunnel as the user's ProxyCommand: stdin and stdout carry
-// the user's SSH stream, relayed at once like `ssh -W`; meanwhile a control
-// connection of our own finds Jupyter, forwards a local port for as long as
-// the ssh session lasts, and shows the link on the user's terminal. Nothing
+// the user's SSH stream, relayed at once like `ssh -W`; meanwhile, for an
+// interactive session, a control connection of our own finds Jupyter,
+// forwards a local port for as long as the ssh session lasts, and shows the
+// link on the user's terminal. Which sessions count as interactive: see
+// parentSession and sideDelay (README, "Which sessions show the link"). Nothing
 // but relay bytes ever goes to stdout, and a failure of the Jupyter part
 // never disturbs the session.
 func cmdProxy(ctx context.Context, e *env, args []string) int {
@@ -68,11 +70,24 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	if len(closers) > 0 {
 		via, _ = closers[len(closers)-1].(*sshclient.Client)
 	}
+	kind := parentSession()
 	go func() {
 		defer close(tunnelDone)
+		switch kind {
+		case sessionBatch:
+			e.ui.status("not looking for Jupyter for %s: the ssh command line is no interactive session", alias)
+			return
+		case sessionUnknown:
+			select {
+			case <-time.After(sideDelay):
+			case <-tunnelCtx.Done():
+				return
+			}
+		}
 		e.sideTunnel(tunnelCtx, alias, h, *sel, opts, term, via)
 	}()
-	relayErr := proxy.Relay(ctx, e.stdin, e.ui.out, transport)
+	stdin, stdout := relayStdio(e.stdin, e.ui.out)
+	relayErr := proxy.Relay(ctx, stdin, stdout, transport)
 	stopTunnel()
 	select {
 	case <-tunnelDone:
@@ -87,6 +102,12 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	}
 	return 0
 }
+
+// sideDelay is how long proxy mode waits before it looks for Jupyter when
+// it cannot read the client's command line (plink, PuTTY, no /proc): a
+// session that ends sooner (a command, a copy) never makes a second login
+// or prints a link, and an interactive one is still at its prompt.
+const sideDelay = 700 * time.Millisecond
 
 // dropOwnHook forgets a ProxyCommand that is our own hook: we are that
 // command, and the host's real route (direct or ProxyJump) is what we take.
@@ -176,12 +197,54 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 				return
 			}
 			if errors.As(err, &auth) {
-				termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: ssh-add your key, or 'nbtunnel install --local-command %s')", alias, shellArg(alias))
+				if masterComing(h) {
+					// The user's ssh becomes the ControlMaster once its own login
+					// (2FA, a password) is done: ride it, with no login of ours.
+					// As the LocalCommand hook does, hold no mux session between
+					// connections: the master is our own ssh, which must exit
+					// at logout.
+					if waitMaster(ctx, h) == nil {
+						if err := e.attachTunnel(ctx, alias, h, sel); err != nil && ctx.Err() == nil {
+							termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
+						}
+					}
+					return
+				}
+				termLine(term, "nbtunnel: no Jupyter link for %s: the host wants more than a key (a password or a one-time code), and nbtunnel never asks inside your ssh (hint: 'nbtunnel install --local-command %s' rides your ssh's own login; or ssh-add a key the host accepts alone)", alias, shellArg(alias))
 				return
 			}
 			termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
 		}
 		return
+	}
+}
+
+// masterComing reports whether the user's ssh will offer a ControlMaster
+// for h once it has logged in (ControlMaster yes or auto, a ControlPath).
+func masterComing(h *hostconf.Host) bool {
+	if h.ControlPath == "" || h.ControlPath == "none" {
+		return false
+	}
+	switch strings.ToLower(h.ControlMaster) {
+	case "yes", "auto", "ask", "autoask":
+		return true
+	}
+	return false
+}
+
+// waitMaster waits until h's ControlMaster socket exists or ctx ends.
+func waitMaster(ctx context.Context, h *hostconf.Host) error {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if _, err := os.Stat(h.ControlPath); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
 }
 

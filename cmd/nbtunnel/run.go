@@ -22,6 +22,7 @@ Usage:
   nbtunnel start [flags] HOST     start Jupyter on HOST (detached) and say where it runs
   nbtunnel stop [flags] HOST      stop the server nbtunnel started last on HOST
   nbtunnel pip [flags] HOST ARG.. pip install ARG... into the env of the server's kernels
+  nbtunnel config [flags] HOST    print the ssh settings nbtunnel uses for HOST, as 'ssh -G' does
   nbtunnel help                   show this text
 
 HOST is an alias from your ssh config (as for 'ssh HOST'), or use --putty SESSION.
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		return cmdStop(ctx, e, rest)
 	case "pip":
 		return cmdPip(ctx, e, rest)
+	case "config":
+		return cmdConfig(ctx, e, rest)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(io.out, usageText)
 		return 0

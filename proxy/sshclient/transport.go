@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"sync"
 	"time"
@@ -70,22 +71,32 @@ func dialJumps(ctx context.Context, h *hostconf.Host, o Options) (net.Conn, []io
 }
 
 // commandConn runs command through /bin/sh as OpenSSH runs a ProxyCommand
-// and presents its stdin and stdout as a net.Conn.
+// and presents its stdin and stdout as a net.Conn. Its ends of the two
+// pipes are *os.File values Go's poller watches (Pipes), so proxy.Relay can
+// splice between them and the user's ssh.
 func commandConn(command string, stderr io.Writer) (net.Conn, error) {
 	cmd := exec.Command("/bin/sh", "-c", "exec "+command)
 	if stderr == nil {
 		stderr = io.Discard
 	}
 	cmd.Stderr = stderr
-	w, err := cmd.StdinPipe()
+	stdinR, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	r, err := cmd.StdoutPipe()
+	r, stdoutW, err := os.Pipe()
 	if err != nil {
+		stdinR.Close()
+		w.Close()
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdin, cmd.Stdout = stdinR, stdoutW
+	err = cmd.Start()
+	stdinR.Close()
+	stdoutW.Close()
+	if err != nil {
+		r.Close()
+		w.Close()
 		return nil, err
 	}
 	return &cmdConn{cmd: cmd, r: r, w: w}, nil
@@ -93,10 +104,14 @@ func commandConn(command string, stderr io.Writer) (net.Conn, error) {
 
 type cmdConn struct {
 	cmd  *exec.Cmd
-	r    io.ReadCloser
-	w    io.WriteCloser
+	r    *os.File // the command's stdout
+	w    *os.File // the command's stdin
 	once sync.Once
 }
+
+// Pipes returns our ends of the command's stdout and stdin, for a relay
+// that moves bytes between descriptors (proxy.Relay's splice on Linux).
+func (c *cmdConn) Pipes() (fromCommand, toCommand *os.File) { return c.r, c.w }
 
 func (c *cmdConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
