@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,8 @@ import (
 // how it reaches the user for decisions.
 type ResolveOptions struct {
 	// ConfigFile is the file given with ssh -F; "" means ~/.ssh/config
-	// followed by /etc/ssh/ssh_config (either may be missing).
+	// followed by /etc/ssh/ssh_config (%ProgramData%\ssh\ssh_config on
+	// Windows; either may be missing).
 	ConfigFile string
 	// Home is the user's home directory, for ~ and the default files.
 	// Required.
@@ -161,12 +163,19 @@ func resolve(ctx context.Context, alias string, o ResolveOptions, cmdUser string
 // engineOptions maps ResolveOptions to the config engine's, and names the
 // file reported as Host.Source.
 func engineOptions(o ResolveOptions) (sshconfig.Options, string, error) {
+	sys, dir := o.systemConfig, o.etcSSH
+	if sys == "" {
+		sys = systemConfigPath(o.Getenv)
+	}
+	if dir == "" && runtime.GOOS == "windows" {
+		dir = filepath.Dir(sys) // ssh_known_hosts lives beside ssh_config
+	}
 	eo := sshconfig.Options{
 		Home:         o.Home,
 		LocalUser:    o.LocalUser,
 		Getenv:       o.Getenv,
-		SystemConfig: o.systemConfig,
-		SystemDir:    o.etcSSH,
+		SystemConfig: sys,
+		SystemDir:    dir,
 		Exec:         o.MatchExec,
 	}
 	if o.SkipHooks {
@@ -189,10 +198,6 @@ func engineOptions(o ResolveOptions) (sshconfig.Options, string, error) {
 		return eo, p, nil
 	}
 	user := filepath.Join(o.Home, ".ssh", "config")
-	sys := o.systemConfig
-	if sys == "" {
-		sys = "/etc/ssh/ssh_config"
-	}
 	if _, err := os.Stat(user); err != nil {
 		if _, err := os.Stat(sys); err == nil {
 			return eo, sys, nil
@@ -736,4 +741,17 @@ func parseForwardSide(s string, listen bool) (string, error) {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, strconv.Itoa(p)), nil
+}
+
+// systemConfigPath is the system-wide ssh_config: /etc/ssh/ssh_config, or
+// on Windows %ProgramData%\ssh\ssh_config, where Win32-OpenSSH keeps it.
+func systemConfigPath(getenv func(string) string) string {
+	if runtime.GOOS != "windows" {
+		return "/etc/ssh/ssh_config"
+	}
+	dir := getenv("ProgramData")
+	if dir == "" {
+		dir = `C:\ProgramData`
+	}
+	return filepath.Join(dir, "ssh", "ssh_config")
 }

@@ -2,8 +2,10 @@ package install
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -83,6 +85,10 @@ type Result struct {
 	Notes []string
 }
 
+// ErrNoControlMaster refuses the LocalCommand hook on Windows: it rides a
+// ControlMaster, and OpenSSH for Windows has no connection sharing.
+var ErrNoControlMaster = errors.New("OpenSSH for Windows has no ControlMaster, which the LocalCommand hook rides; use the ProxyCommand hook (nbtunnel install HOST)")
+
 // Install writes nbtunnel's hook for alias into the OpenSSH config (see
 // Mode for the lines), in the block hostconf.HookBlockKey(alias), replacing
 // a hook an earlier run wrote (also of the other mode). Running it twice
@@ -96,6 +102,9 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 	}
 	if err := CheckAlias(alias); err != nil {
 		return Result{}, fmt.Errorf("installing hook for host %q in %s: %w", alias, cfg, err)
+	}
+	if o.Mode == LocalCommandMode && runtime.GOOS == "windows" {
+		return Result{}, fmt.Errorf("installing hook for host %q in %s: %w", alias, cfg, ErrNoControlMaster)
 	}
 	if !filepath.IsAbs(o.BinPath) {
 		return Result{}, fmt.Errorf("installing hook for host %q in %s: nbtunnel path %q is not absolute", alias, cfg, o.BinPath)
@@ -179,13 +188,22 @@ func (o Options) editOptions() fileedit.EditOptions {
 }
 
 // quoteArg quotes one word of a ProxyCommand or LocalCommand. ssh first
-// expands %-tokens in the whole value (so '%' is doubled) and then runs it
-// with the user's shell as "exec VALUE"; double quotes protect spaces and
-// the like in sh, bash, zsh, fish and csh alike. Characters still special
-// inside double quotes in one of those shells are refused.
-func quoteArg(s string) (string, error) {
+// expands %-tokens in the whole value (so '%' is doubled). OpenSSH on Unix
+// then runs it with the user's shell as "exec VALUE"; double quotes protect
+// spaces and the like in sh, bash, zsh, fish and csh alike, and characters
+// still special inside double quotes in one of those shells are refused.
+// Win32-OpenSSH runs the value directly with CreateProcess (no shell),
+// whose command-line rules take a double-quoted word as it is, backslashes
+// included; Windows file names cannot hold '"'.
+func quoteArg(s string) (string, error) { return quoteArgFor(runtime.GOOS, s) }
+
+func quoteArgFor(goos, s string) (string, error) {
+	special := "\"$`!\\"
+	if goos == "windows" {
+		special = `"`
+	}
 	for _, r := range s {
-		if r < ' ' || r == 0x7f || strings.ContainsRune("\"\\$`!", r) {
+		if r < ' ' || r == 0x7f || strings.ContainsRune(special, r) {
 			return "", fmt.Errorf("%q has %q, which cannot be quoted safely for ssh's shell; use a path without it", s, r)
 		}
 	}

@@ -52,6 +52,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if err := testbed.CloseWine(); err != nil {
+		fmt.Fprintf(os.Stderr, "closing the Wine prefix: %v\n", err)
+	}
 	if bed != nil {
 		if err := bed.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "closing test bed: %v\n", err)

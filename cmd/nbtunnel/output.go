@@ -160,7 +160,11 @@ func hintsFor(host, source string, err error) []string {
 			}
 		}
 	case errors.As(err, &auth):
-		hints = append(hints, "load your key into the agent (ssh-add KEYFILE), or set IdentityFile for this host")
+		if strings.HasPrefix(source, "PuTTY") {
+			hints = append(hints, "load your key into Pageant, or set the session's private key file (Connection > SSH > Auth in PuTTY)")
+		} else {
+			hints = append(hints, "load your key into the agent (ssh-add KEYFILE), or set IdentityFile for this host")
+		}
 		if source != "" {
 			hints = append(hints, "settings for this host come from "+source)
 		}

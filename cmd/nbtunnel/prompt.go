@@ -6,62 +6,71 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 
 	"golang.org/x/term"
 )
 
-// ttyPrompter asks on the controlling terminal, as ssh does, so prompts work
-// even when stdin and stdout carry data (ProxyCommand mode never prompts).
+// ttyPrompter asks on the controlling terminal (the console on Windows), as
+// ssh does, so prompts work even when stdin and stdout carry data
+// (ProxyCommand mode never prompts).
 type ttyPrompter struct {
 	mu sync.Mutex
 }
 
 var errNoTTY = errors.New("no terminal to ask on")
 
-func openTTY() (*os.File, error) {
-	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, errNoTTY
-	}
-	return f, nil
-}
-
-// readSecret prints prompt and reads one line, with echo off unless echo.
-// It gives up when ctx ends.
+// read prints prompt on the console (see openConsole) and reads one line,
+// with echo off unless echo. It gives up when ctx ends (Ctrl-C, SIGTERM).
+// The terminal's mode is restored however it returns, so an interrupted
+// prompt never leaves the user's terminal without echo.
 func (p *ttyPrompter) read(ctx context.Context, prompt string, echo bool) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	tty, err := openTTY()
+	in, out, err := openConsole()
 	if err != nil {
 		return "", err
 	}
-	defer tty.Close()
-	fmt.Fprint(tty, printable(prompt))
+	defer in.Close()
+	defer out.Close()
+	fmt.Fprint(out, printable(prompt))
 	type result struct {
 		s   string
 		err error
 	}
 	ch := make(chan result, 1)
-	go func() {
-		if echo {
-			line, err := bufio.NewReader(tty).ReadString('\n')
+	restore := func() {}
+	if echo {
+		go func() {
+			line, err := bufio.NewReader(in).ReadString('\n')
 			ch <- result{strings.TrimRight(line, "\r\n"), err}
-			return
+		}()
+	} else {
+		fd := int(in.Fd())
+		old, err := term.GetState(fd)
+		if err != nil {
+			return "", fmt.Errorf("reading from the terminal: %w", err)
 		}
-		b, err := term.ReadPassword(int(tty.Fd()))
-		fmt.Fprintln(tty)
-		ch <- result{string(b), err}
-	}()
+		restore = sync.OnceFunc(func() { term.Restore(fd, old) })
+		defer restore()
+		go func() {
+			b, err := term.ReadPassword(fd)
+			ch <- result{string(b), err}
+		}()
+	}
 	select {
 	case r := <-ch:
+		if !echo {
+			fmt.Fprintln(out)
+		}
 		if r.err != nil && !errors.Is(r.err, io.EOF) {
 			return "", fmt.Errorf("reading from the terminal: %w", r.err)
 		}
 		return r.s, nil
 	case <-ctx.Done():
+		restore()
+		fmt.Fprintln(out)
 		return "", ctx.Err()
 	}
 }
@@ -77,9 +86,10 @@ func (p *ttyPrompter) Password(ctx context.Context, user, host string) (string, 
 
 func (p *ttyPrompter) Challenge(ctx context.Context, user, host, instruction string, questions []string, echos []bool) ([]string, error) {
 	if instruction != "" {
-		if tty, err := openTTY(); err == nil {
-			fmt.Fprintln(tty, printable(instruction))
-			tty.Close()
+		if in, out, err := openConsole(); err == nil {
+			fmt.Fprintln(out, printable(instruction))
+			in.Close()
+			out.Close()
 		}
 	}
 	answers := make([]string, len(questions))
@@ -104,12 +114,14 @@ func (p *ttyPrompter) confirm(ctx context.Context, question string) (bool, error
 	return a == "y" || a == "yes", nil
 }
 
-// hasTTY reports whether a controlling terminal can be opened.
+// hasTTY reports whether a controlling terminal (a console on Windows)
+// can be opened.
 func hasTTY() bool {
-	f, err := openTTY()
+	in, out, err := openConsole()
 	if err != nil {
 		return false
 	}
-	f.Close()
+	in.Close()
+	out.Close()
 	return true
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/putty"
@@ -135,21 +133,5 @@ func showOutsideTerminal(h *hostconf.Host, term io.Writer, link string) {
 	if f, ok := term.(*os.File); ok && isTTY(f) {
 		return
 	}
-	openBrowser(link)
-}
-
-// openBrowser asks Windows to open link in the default browser.
-// url.dll's FileProtocolHandler takes the URL as one argument, so no shell
-// parses the '&' of a query. It does not wait for the browser; rundll32
-// is killed if it has not exited within 30 seconds.
-func openBrowser(link string) {
-	cmd := exec.Command("rundll32", "url.dll,FileProtocolHandler", link)
-	if err := cmd.Start(); err != nil {
-		return
-	}
-	go func() {
-		t := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-		cmd.Wait()
-		t.Stop()
-	}()
+	openLinkFile(link, os.Getenv)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"runtime"
 	"strings"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
@@ -141,6 +142,17 @@ func parseHostArgs(fs *flag.FlagSet, hf *hostFlags, args []string) (string, erro
 }
 
 func (e *env) localUser() string {
+	if runtime.GOOS == "windows" {
+		// As Win32-OpenSSH: the account name without its MACHINE\ or
+		// DOMAIN\ part (user.Current gives "VM\me").
+		if u := e.getenv("USERNAME"); u != "" {
+			return u
+		}
+		if u, err := user.Current(); err == nil {
+			return u.Username[strings.LastIndexByte(u.Username, '\\')+1:]
+		}
+		return ""
+	}
 	if u := e.getenv("USER"); u != "" {
 		return u
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
@@ -16,7 +17,14 @@ type portState struct {
 	Ports map[string]int `json:"ports"`
 }
 
+// stateDir is where nbtunnel keeps its state: %APPDATA%\nbtunnel on
+// Windows, $XDG_CONFIG_HOME/nbtunnel or ~/.config/nbtunnel elsewhere.
 func stateDir(getenv func(string) string) string {
+	if runtime.GOOS == "windows" {
+		if d := getenv("APPDATA"); d != "" {
+			return filepath.Join(d, "nbtunnel")
+		}
+	}
 	if d := getenv("XDG_CONFIG_HOME"); d != "" {
 		return filepath.Join(d, "nbtunnel")
 	}
@@ -59,7 +67,14 @@ func (s *portState) set(host, serverID string, port int) error {
 	return nil
 }
 
+// homeDir is the user's home: on Windows %USERPROFILE% (where
+// Win32-OpenSSH and PuTTY look, whatever HOME says), elsewhere $HOME.
 func homeDir(getenv func(string) string) string {
+	if runtime.GOOS == "windows" {
+		if h := getenv("USERPROFILE"); h != "" {
+			return h
+		}
+	}
 	if h := getenv("HOME"); h != "" {
 		return h
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"fmt"
 	"math/big"
 	"net"
 	"strconv"
@@ -37,9 +38,10 @@ type puttyHostKey struct {
 }
 
 // ParsePuttyHostKeys parses a host-key cache; source names it in errors.
-// Lines that do not parse are skipped, as PuTTY skips them; keys of types
-// this package cannot check (ssh-ed448, dss) are kept only so that a server
-// offering a different type is reported as a changed key.
+// Lines that do not parse are skipped, as PuTTY skips them. Like plink
+// 0.78, a key of a type not cached for the host is unknown ("The host key
+// is not cached for this server"), even when other types are cached; the
+// error then lists them.
 func ParsePuttyHostKeys(data []byte, source string) *PuttyHostKeys {
 	k := &PuttyHostKeys{source: source}
 	for i, line := range strings.Split(string(data), "\n") {
@@ -211,20 +213,19 @@ func (k *PuttyHostKeys) Callback(hostname string) ssh.HostKeyCallback {
 			Fingerprint: ssh.FingerprintSHA256(key),
 			File:        k.source,
 		}
-		entries := k.lookup(host, port)
-		if len(entries) > 0 {
-			herr.Problem = KeyChanged
-			herr.Line = entries[0].line
-		}
 		want := puttyKeyType(key.Type())
-		for _, e := range entries {
+		herr.Entry = fmt.Sprintf("%s@%d:%s", want, port, host)
+		for _, e := range k.lookup(host, port) {
 			if e.keyType != want {
+				herr.Cached = append(herr.Cached, fmt.Sprintf("%s@%d:%s", e.keyType, port, host))
 				continue
 			}
 			if e.key != nil && string(e.key.Marshal()) == string(key.Marshal()) {
 				return nil
 			}
+			herr.Problem = KeyChanged
 			herr.Line = e.line
+			herr.Cached = nil
 			return herr
 		}
 		return herr
@@ -232,7 +233,10 @@ func (k *PuttyHostKeys) Callback(hostname string) ssh.HostKeyCallback {
 }
 
 // Algorithms implements Checker: the SSH algorithms for the key
-// types cached for hostname, in cache order.
+// types cached for hostname, in cache order, then (as PuTTY prefers cached
+// types but accepts others) every other plain-key algorithm x/crypto/ssh
+// supports, so that a server without the cached type gets "not cached"
+// rather than "no common algorithm". Nil when nothing is cached.
 func (k *PuttyHostKeys) Algorithms(hostname string) []string {
 	host, port := splitPuttyName(hostname)
 	if port == 0 {
@@ -246,6 +250,15 @@ func (k *PuttyHostKeys) Algorithms(hostname string) []string {
 				seen[a] = true
 				algs = append(algs, a)
 			}
+		}
+	}
+	if len(algs) == 0 {
+		return nil
+	}
+	for _, a := range ssh.SupportedAlgorithms().HostKeys {
+		if !seen[a] && !strings.Contains(a, "-cert-") {
+			seen[a] = true
+			algs = append(algs, a)
 		}
 	}
 	return algs

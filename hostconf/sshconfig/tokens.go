@@ -144,12 +144,16 @@ func (t Tokens) ExpandPath(s string, getenv func(string) string) (string, error)
 }
 
 // ExpandTilde replaces a leading "~" or "~/" with home and "~user/" with
-// that user's home directory (tilde_expand in misc.c).
+// that user's home directory (tilde_expand in misc.c). On Windows "~\"
+// is "~/" too, as Win32-OpenSSH reads it.
 func ExpandTilde(s, home string) (string, error) {
 	if !strings.HasPrefix(s, "~") {
 		return s, nil
 	}
-	name, rest, _ := strings.Cut(s[1:], "/")
+	name, rest := s[1:], ""
+	if i := strings.IndexFunc(name, func(r rune) bool { return r == '/' || r == filepath.Separator }); i >= 0 {
+		name, rest = name[:i], name[i+1:]
+	}
 	if name == "" {
 		if home == "" {
 			return "", errors.New("expanding ~: no home directory")

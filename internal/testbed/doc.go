@@ -32,6 +32,11 @@
 //     WritePuTTYHostKeys(dir, hosts...) give plink a trusted host key cache. PuTTY 0.78 on Linux ignores $HOME
 //     (it uses the password database's home): run plink with PUTTYDIR=dir so it never touches root's ~/.putty.
 //
+// Windows: SharedWine(t) gives the run's Wine prefix (see Wine): nbtunnel.exe and the suite's small Windows
+// programs (testdata: winrelay, a user's ProxyCommand; winspawn, CreateProcess as Win32-OpenSSH runs a
+// ProxyCommand; testpageant, Pageant's window and pipe; winbrowser, a browser that records what it was given)
+// are cross-built with BuildWindows and run under Wine against the same hosts. CloseWine removes the prefix.
+//
 // Require skips a test when the machine cannot run the bed (not root, a binary missing); when the environment
 // variable NBTUNNEL_E2E is "1" it fails the test instead, so CI never silently skips.
 //

@@ -19,7 +19,12 @@ const defaultAgent = `\\.\pipe\openssh-ssh-agent`
 // dialAgent connects to the agent: a named pipe (\\.\pipe\...), as the
 // Windows OpenSSH agent and Pageant's OpenSSH-compatible pipe offer, or a
 // unix socket (Windows 10 1803 and later have AF_UNIX).
+//
+// "pageant" means PuTTY's agent (see dialPageant).
 func dialAgent(ctx context.Context, sock string) (net.Conn, error) {
+	if strings.EqualFold(sock, "pageant") {
+		return dialPageant()
+	}
 	if strings.HasPrefix(sock, `\\.\pipe\`) || strings.HasPrefix(sock, `//./pipe/`) {
 		f, err := os.OpenFile(sock, os.O_RDWR, 0)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -31,15 +32,22 @@ type AuthError struct {
 	// when the client ran out of credentials ("publickey", "password",
 	// "keyboard-interactive"...).
 	Methods []string
-	Err     error
+	// Unusable names each key file that could not be offered and why:
+	// "key file PATH does not exist", "key file PATH: the key is encrypted
+	// and ...". OpenSSH's default key files that do not exist are left out.
+	Unusable []string
+	Err      error
 }
 
 func (e *AuthError) Error() string {
-	tried := "nothing"
-	if len(e.Tried) > 0 {
-		tried = strings.Join(e.Tried, ", ")
+	msg := fmt.Sprintf("authenticating as %s to %s: ", e.User, e.Addr)
+	if len(e.Unusable) > 0 {
+		msg += strings.Join(e.Unusable, "; ") + "; "
 	}
-	return fmt.Sprintf("authenticating as %s to %s: no credential was accepted (tried %s): %v", e.User, e.Addr, tried, e.Err)
+	if len(e.Tried) == 0 {
+		return msg + fmt.Sprintf("no credential to offer: %v", e.Err)
+	}
+	return msg + fmt.Sprintf("no credential was accepted (tried %s): %v", strings.Join(e.Tried, ", "), e.Err)
 }
 
 func (e *AuthError) Unwrap() error { return e.Err }
@@ -53,6 +61,8 @@ type authState struct {
 	tried []string
 	// agentConn is the agent connection opened for this handshake.
 	agentConn net.Conn
+	// unusable says which key files could not be offered, and why.
+	unusable []string
 
 	// offered names the methods of methods(), as the protocol does.
 	offered []string
@@ -87,7 +97,7 @@ func (a *authState) failure(addr string, err error) error {
 	if !a.exhausted || (a.promptErr != nil && errors.Is(err, a.promptErr)) {
 		return nil
 	}
-	return &AuthError{User: a.user, Addr: addr, Tried: a.tried, Methods: a.allowed, Err: err}
+	return &AuthError{User: a.user, Addr: addr, Tried: a.tried, Methods: a.allowed, Unusable: a.unusable, Err: err}
 }
 
 func (a *authState) methods() []ssh.AuthMethod {
@@ -143,9 +153,13 @@ func (a *authState) signers() ([]ssh.Signer, error) {
 		s, err := a.identity(path)
 		if err != nil {
 			a.o.logf("skipping identity file %s: %v", path, err)
+			a.unusable = append(a.unusable, fmt.Sprintf("key file %s: %v", path, err))
 			continue
 		}
 		if s == nil {
+			if !isDefaultIdentity(path) {
+				a.unusable = append(a.unusable, fmt.Sprintf("key file %s does not exist", path))
+			}
 			continue
 		}
 		files = append(files, s)
@@ -197,6 +211,10 @@ func (a *authState) agentSigners() []ssh.Signer {
 	conn, err := dialAgent(a.ctx, sock)
 	if err != nil {
 		a.o.logf("not using the agent at %s: %v", sock, err)
+		if sock == "pageant" {
+			// A PuTTY session's keys are usually in Pageant: say so.
+			a.unusable = append(a.unusable, err.Error())
+		}
 		return nil
 	}
 	ag := agent.NewClient(conn)
@@ -214,8 +232,19 @@ func (a *authState) agentSigners() []ssh.Signer {
 	return signers
 }
 
-// identity loads one identity file. It returns nil, nil for a default file
-// that does not exist.
+// isDefaultIdentity reports whether path is one of the key files OpenSSH
+// tries when no IdentityFile is set (~/.ssh/id_rsa, ...): their absence is
+// normal.
+func isDefaultIdentity(path string) bool {
+	switch filepath.Base(path) {
+	case "id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk", "id_xmss", "id_dsa":
+		return filepath.Base(filepath.Dir(path)) == ".ssh"
+	}
+	return false
+}
+
+// identity loads one identity file. It returns nil, nil for a file that
+// does not exist.
 func (a *authState) identity(path string) (ssh.Signer, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

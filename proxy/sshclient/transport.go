@@ -70,12 +70,15 @@ func dialJumps(ctx context.Context, h *hostconf.Host, o Options) (net.Conn, []io
 	return conn, closers, nil
 }
 
-// commandConn runs command through /bin/sh as OpenSSH runs a ProxyCommand
-// and presents its stdin and stdout as a net.Conn. Its ends of the two
-// pipes are *os.File values Go's poller watches (Pipes), so proxy.Relay can
-// splice between them and the user's ssh.
+// commandConn runs command as the platform's OpenSSH runs a ProxyCommand
+// (see proxyCommandCmd) and presents its stdin and stdout as a net.Conn.
+// Its ends of the two pipes are *os.File values Go's poller watches
+// (Pipes), so proxy.Relay can splice between them and the user's ssh.
 func commandConn(command string, stderr io.Writer) (net.Conn, error) {
-	cmd := exec.Command("/bin/sh", "-c", "exec "+command)
+	cmd, err := proxyCommandCmd(command)
+	if err != nil {
+		return nil, err
+	}
 	if stderr == nil {
 		stderr = io.Discard
 	}
