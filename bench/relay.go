@@ -249,7 +249,9 @@ func benchRelay(ctx context.Context, w *world, r *report) error {
 		return time.Since(t0), nil
 	}
 	for i := -20; i < r.cfg.latReqs*r.cfg.runs; i++ {
-		for k, a := range arms {
+		for j := range arms {
+			k := (j + i + 20) % len(arms) // each arm takes each place in the turn equally often
+			a := arms[k]
 			d, err := ping(ps[k])
 			if err != nil {
 				return fmt.Errorf("round trip through %s: %w", a.alias, err)
@@ -333,7 +335,7 @@ func benchRelay(ctx context.Context, w *world, r *report) error {
 		s.add("logins per non-interactive session, the baseline binary's hook", fmt.Sprintf("%.2f", perSession(b)), "", "", "", "")
 	}
 	s.note("OpenSSH's ssh with its defaults (chacha20-poly1305) on all arms; nc is netcat-openbsd. Throughput is timed from the "+
-		"first byte to EOF (session setup excluded); round trips: %d per arm per run, the arms taking turns byte by byte, all "+
+		"first byte to EOF (session setup excluded); round trips: %d per arm per run, the arms taking turns byte by byte (in a rotating order), all "+
 		"samples pooled; CPU is the proxy process's user+system time from the first byte to its exit (/proc/PID/stat, "+
 		"read every 5 ms while it runs; 10 ms resolution).", r.cfg.latReqs)
 	if r.cfg.relayBaseline != "" {

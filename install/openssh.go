@@ -65,6 +65,9 @@ type Options struct {
 	// Home is the user's home directory (for the default ConfigPath and
 	// relative Include paths).
 	Home string
+	// Slurm makes the ProxyCommand hook treat the host as a SLURM login host (proxy --slurm): the link
+	// is to Jupyter in the user's batch job on a compute node. ProxyCommandMode only.
+	Slurm bool
 	// LockTimeout bounds the wait for another nbtunnel editing the same
 	// file; 0 means fileedit.DefaultLockTimeout.
 	LockTimeout time.Duration
@@ -125,12 +128,19 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 		}
 		flagF = " -F " + q
 	}
+	if o.Slurm && o.Mode != ProxyCommandMode {
+		return Result{}, fmt.Errorf("installing hook for host %q in %s: the cluster option works with the ProxyCommand hook only", alias, cfg)
+	}
+	proxyArgs := " proxy"
+	if o.Slurm {
+		proxyArgs += " --slurm"
+	}
 	var notes []string
 	res, err := fileedit.EditFile(ctx, cfg, o.editOptions(), func(old []byte) ([]byte, error) {
 		var settings []string
 		switch o.Mode {
 		case ProxyCommandMode:
-			settings = []string{"ProxyCommand " + bin + " proxy" + flagF + " %n %p"}
+			settings = []string{"ProxyCommand " + bin + proxyArgs + flagF + " %n %p"}
 		case LocalCommandMode:
 			settings = []string{"ControlMaster auto"}
 			if where := controlPathSource(ctx, cfg, alias, o.Home); where != "" {

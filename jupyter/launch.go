@@ -32,6 +32,17 @@ type LaunchOptions struct {
 	// $HOME; "" is $HOME/.nbtunnel. Logs go to STATE/logs/<ts>.log (0600),
 	// sockets to STATE/run (0700).
 	StateDir string
+	// TokenFile, when set, is a remote file (0600; relative is under $HOME) the script reads the token
+	// from instead of Token.
+	TokenFile string
+	// Bind is the address a TCP server listens on; "" means 127.0.0.1. Any other address turns the unix
+	// socket off (a cluster node's own address, reached from the login host, with a token).
+	Bind string
+	// Foreground runs the server as a plain child of the script (no setsid, nohup or server record):
+	// once the runtime file is printed, the script waits for the server and exits with its status. A
+	// batch job uses it, so the scheduler's signals reach the server. In this mode the environment
+	// variable NBT_BIND, when set, overrides Bind: a job learns which address to use only once it runs.
+	Foreground bool
 	// Wait bounds how long the script waits for the runtime file once the
 	// server process is started; 0 means 30 s.
 	Wait time.Duration
@@ -58,10 +69,15 @@ func LaunchScript(o LaunchOptions, nonce string) []byte {
 	if o.Create {
 		create = "1"
 	}
+	fg := "0"
+	if o.Foreground {
+		fg = "1"
+	}
 	var b strings.Builder
 	for _, kv := range [][2]string{
 		{"nbt_nonce", nonce}, {"nbt_venv", o.Venv}, {"nbt_create", create}, {"nbt_frontend", o.Frontend},
 		{"nbt_dir", o.Dir}, {"nbt_token", o.Token}, {"nbt_state", o.StateDir}, {"nbt_wait", strconv.Itoa(wait)},
+		{"nbt_tokfile", o.TokenFile}, {"nbt_ip", o.Bind}, {"nbt_fg", fg},
 	} {
 		b.WriteString(kv[0] + "=" + ShellQuote(kv[1]) + "\n")
 	}

@@ -218,19 +218,25 @@ fi
 case $(uname -s 2>/dev/null) in Linux|Darwin|*BSD) ;; *) nbt_sockok=0 ;; esac
 nbt_sock=$nbt_state/run/jupyter-$nbt_ts.sock
 [ ${#nbt_sock} -le 100 ] || nbt_sockok=0
+[ "$nbt_fg" = 1 ] && [ -n "$NBT_BIND" ] && nbt_ip=$NBT_BIND
+case $nbt_ip in ''|127.0.0.1) nbt_ip=127.0.0.1 ;; *) nbt_sockok=0 ;; esac
 cd "$nbt_dir" 2>/dev/null || nbt_fail start "cannot enter directory $nbt_dir"
 set -- "$nbt_py" -m "$nbt_mod" --no-browser
 if [ "$nbt_sockok" = 1 ]; then
 	set -- "$@" "--sock=$nbt_sock"
 else
-	nbt_port=$("$nbt_py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null)
+	nbt_port=$("$nbt_py" -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$nbt_ip" 2>/dev/null)
 	case $nbt_port in ''|*[!0-9]*) nbt_port=$((20000 + $$ % 30000)) ;; esac
-	set -- "$@" --ip=127.0.0.1 "--port=$nbt_port" --port-retries=50
+	set -- "$@" "--ip=$nbt_ip" "--port=$nbt_port" --port-retries=50
 fi
 [ "$(id -u 2>/dev/null)" = 0 ] && set -- "$@" --allow-root
+case $nbt_tokfile in ''|/*) ;; *) nbt_tokfile=$HOME/$nbt_tokfile ;; esac
+[ -n "$nbt_tokfile" ] && { IFS= read -r nbt_token <"$nbt_tokfile" || nbt_fail start "cannot read the token file $nbt_tokfile"; }
 JUPYTER_TOKEN=$nbt_token
 export JUPYTER_TOKEN
-if command -v setsid >/dev/null 2>&1; then
+if [ "$nbt_fg" = 1 ]; then
+	"$@" </dev/null >>"$nbt_log" 2>&1 &
+elif command -v setsid >/dev/null 2>&1; then
 	setsid nohup "$@" </dev/null >>"$nbt_log" 2>&1 &
 else
 	nohup "$@" </dev/null >>"$nbt_log" 2>&1 &
@@ -240,8 +246,10 @@ unset JUPYTER_TOKEN
 nbt_v pid "$nbt_pid"
 nbt_v kind "$nbt_kind"
 nbt_f=$nbt_rd/$nbt_kind-$nbt_pid.json
-mkdir -p "$nbt_state/servers" 2>/dev/null
-printf '%s\n%s\n' "$nbt_f" "$nbt_log" >"$nbt_state/servers/$nbt_pid" 2>/dev/null
+if [ "$nbt_fg" != 1 ]; then
+	mkdir -p "$nbt_state/servers" 2>/dev/null
+	printf '%s\n%s\n' "$nbt_f" "$nbt_log" >"$nbt_state/servers/$nbt_pid" 2>/dev/null
+fi
 nbt_n=0
 nbt_max=$nbt_wait
 sleep 0.01 2>/dev/null && nbt_max=$((nbt_wait * 5))
@@ -250,7 +258,9 @@ while :; do
 		nbt_v file "$nbt_f"
 		awk '{ print "C " $0 }' "$nbt_f"
 		nbt_end
-		exit 0
+		[ "$nbt_fg" = 1 ] || exit 0
+		wait "$nbt_pid"
+		exit $?
 	fi
 	kill -0 "$nbt_pid" 2>/dev/null || nbt_fail start "jupyter exited during start-up (log $nbt_log)" "$nbt_log"
 	nbt_n=$((nbt_n + 1))

@@ -20,9 +20,13 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 	fs := newFlagSet(name, &hf)
 	localCmd := fs.Bool("local-command", false, "LocalCommand + ControlMaster hook")
 	dryRun := fs.Bool("dry-run", false, "print the diff only")
+	onSlurm := fs.Bool("slurm", false, "the host is a SLURM login host: the hook links to Jupyter in your batch job")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
+	}
+	if *onSlurm && (hf.putty != "" || *localCmd || remove) {
+		return e.ui.fail(alias, "", usagef("%s: --slurm goes with the OpenSSH ProxyCommand hook only (install --slurm HOST)", name))
 	}
 	if hf.putty != "" {
 		return e.installPutty(ctx, hf.putty, remove, *dryRun)
@@ -38,6 +42,7 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 		Mode:           install.ProxyCommandMode,
 		DryRun:         *dryRun,
 		Home:           homeDir(e.getenv),
+		Slurm:          *onSlurm,
 	}
 	if *localCmd {
 		o.Mode = install.LocalCommandMode
@@ -56,6 +61,12 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 		switch o.Mode {
 		case install.LocalCommandMode:
 			e.ui.say("'ssh %s' now prints the Jupyter link once logged in (riding its ControlMaster)", shellArg(alias))
+		case install.ProxyCommandMode:
+			if *onSlurm {
+				e.ui.say("'ssh %s' now prints the link to Jupyter in your batch job (submitting one with the defaults of %s when none runs); undo with 'nbtunnel uninstall %s'", shellArg(alias), filepath.Join(stateDir(e.getenv), "slurm"), shellArg(alias))
+				break
+			}
+			e.ui.say("'ssh %s' now prints the Jupyter link; undo with 'nbtunnel uninstall %s'", shellArg(alias), shellArg(alias))
 		default:
 			e.ui.say("'ssh %s' now prints the Jupyter link; undo with 'nbtunnel uninstall %s'", shellArg(alias), shellArg(alias))
 		}

@@ -33,11 +33,16 @@ func cmdList(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("list", &hf)
 	asJSON := fs.Bool("json", false, "JSON output")
+	var sl slurmFlags
+	addSlurmFlags(fs, &sl)
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
 	}
 	e.ui.verbose = hf.verbose
+	if sl.on {
+		return e.listSlurm(ctx, alias, &hf)
+	}
 	h, c, code := e.connect(ctx, alias, &hf)
 	if c == nil {
 		return code
@@ -50,6 +55,7 @@ func cmdList(ctx context.Context, e *env, args []string) int {
 	for _, p := range found.Problems {
 		e.ui.warn("%v", p)
 	}
+	e.noteJobServers(ctx, c, alias, found)
 	entries := make([]listEntry, 0, len(found.Live))
 	for _, s := range found.Live {
 		entries = append(entries, toEntry(s))

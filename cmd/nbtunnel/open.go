@@ -19,6 +19,8 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 	var sf startFlags
 	fs.BoolVar(&sf.start, "start", false, "start Jupyter when none runs")
 	addStartFlags(fs, &sf)
+	var sl slurmFlags
+	addSlurmFlags(fs, &sl)
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
@@ -31,6 +33,9 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		return e.ui.fail("", "", usagef("open: --local-port %d is not a port number", *localPort))
 	}
 	e.ui.verbose = hf.verbose
+	if sl.on {
+		return e.openSlurm(ctx, alias, &hf, &sl, launch, *localPort)
+	}
 	h, err := e.resolve(ctx, alias, &hf)
 	if err != nil {
 		return e.exitCode(alias, nil, err)
@@ -46,7 +51,7 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		Select:    *sel,
 		Reconnect: true,
 		Logf:      e.ui.say,
-		NoServer:  e.startHook(alias, &sf, launch),
+		NoServer:  e.clusterAware(alias, e.startHook(alias, &sf, launch)),
 		Listen: func(ctx context.Context, s jupyter.Server) (*proxy.Forwarder, error) {
 			f, err := listenFor(ctx, *localPort, state.get(alias, serverID(s)), s)
 			if err == nil {

@@ -30,6 +30,7 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("proxy", &hf)
 	sel := fs.String("server", "", "server selector")
+	onSlurm := fs.Bool("slurm", false, "the host is a SLURM login host (install --slurm)")
 	if err := fs.Parse(args); err != nil {
 		return e.ui.fail("", "", usagef("proxy: %v", err))
 	}
@@ -83,6 +84,10 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 			case <-tunnelCtx.Done():
 				return
 			}
+		}
+		if *onSlurm {
+			e.sideSlurm(tunnelCtx, alias, &hf, h, opts, term, via)
+			return
 		}
 		e.sideTunnel(tunnelCtx, alias, h, *sel, opts, term, via)
 	}()
@@ -210,13 +215,28 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 					}
 					return
 				}
-				termLine(term, "nbtunnel: no Jupyter link for %s: the host wants more than a key (a password or a one-time code), and nbtunnel never asks inside your ssh (hint: 'nbtunnel install --local-command %s' rides your ssh's own login; or ssh-add a key the host accepts alone)", alias, shellArg(alias))
+				if wantsPrompt(auth) {
+					termLine(term, "nbtunnel: no Jupyter link for %s: the host wants more than a key (a password or a one-time code), and nbtunnel never asks inside your ssh (hint: 'nbtunnel install --local-command %s' rides your ssh's own login; or ssh-add a key the host accepts alone)", alias, shellArg(alias))
+					return
+				}
+				termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: ssh-add your key, or 'nbtunnel install --local-command %s')", alias, shellArg(alias))
 				return
 			}
 			termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
 		}
 		return
 	}
+}
+
+// wantsPrompt reports whether the server, when our keys ran out, still
+// offered a method that prompts (2FA, a password).
+func wantsPrompt(a *sshclient.AuthError) bool {
+	for _, m := range a.Methods {
+		if m == "keyboard-interactive" || m == "password" {
+			return true
+		}
+	}
+	return false
 }
 
 // masterComing reports whether the user's ssh will offer a ControlMaster

@@ -43,6 +43,11 @@ Flags (before HOST):
                        else Notebook, else jupyter_server)
   --dir DIR            (open, start) the started server's root directory
   --all                (stop) stop every server of yours (that --server matches)
+  --slurm              (open, list, stop) HOST is a SLURM login host: run Jupyter in a
+                       batch job on a compute node, attach to it, list or cancel the jobs
+  --sbatch "OPTS"      (open) sbatch options for a new job (implies --slurm; default:
+                       the HOST line of ~/.config/nbtunnel/slurm)
+  --job ID             (open, stop with --slurm) the job to use
   -v                   show progress on stderr
 
 stop picks, without --server, the server nbtunnel started most recently on HOST.

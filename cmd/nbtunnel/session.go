@@ -47,7 +47,7 @@ func classifySSH(argv []string) sessionKind {
 		args = args[1:]
 		if a == "--" {
 			if dest == "" && len(args) > 0 {
-				dest, args = args[0], args[1:]
+				args = args[1:] // the destination
 			}
 			command = len(args) > 0
 			break

@@ -28,11 +28,16 @@ func cmdStop(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet("stop", &hf)
 	sel := fs.String("server", "", "server selector")
 	all := fs.Bool("all", false, "stop every matching server")
+	var sl slurmFlags
+	addSlurmFlags(fs, &sl)
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
 	}
 	e.ui.verbose = hf.verbose
+	if sl.on {
+		return e.stopSlurm(ctx, alias, &hf, &sl)
+	}
 	h, c, code := e.connect(ctx, alias, &hf)
 	if c == nil {
 		return code

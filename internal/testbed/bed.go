@@ -236,7 +236,11 @@ func (b *Bed) writeClientFiles() error {
 func (b *Bed) writeKnownHostsLocked() error {
 	var kh bytes.Buffer
 	for _, h := range b.hosts {
-		fmt.Fprintf(&kh, "%s %s\n", knownHostsName(h.Addr, h.Port), h.HostKey)
+		name := knownHostsName(h.Addr, h.Port)
+		if h.byAlias {
+			name = knownHostsName(h.Alias, h.Port) + "," + name
+		}
+		fmt.Fprintf(&kh, "%s %s\n", name, h.HostKey)
 	}
 	return writeFileAtomic(b.KnownHosts, kh.Bytes(), 0o644)
 }

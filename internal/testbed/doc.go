@@ -32,6 +32,15 @@
 //     WritePuTTYHostKeys(dir, hosts...) give plink a trusted host key cache. PuTTY 0.78 on Linux ignores $HOME
 //     (it uses the password database's home): run plink with PUTTYDIR=dir so it never touches root's ~/.putty.
 //
+// Clusters: bed.AddCluster(ctx, ClusterOptions{Login: "hpc", Node: "cn1"}) adds a real SLURM cluster (pass
+// SlurmBinaries to New or Require): a login host running slurmctld and a compute host behind it
+// (BehindJump) running slurmd and its own sshd in network, PID, UTS (hostname = its alias) and mount
+// namespaces of its own, so that a pid seen from the login host says nothing about the node. Both hosts share
+// one user and home (HostOptions.ShareUserWith), the node is listed in KnownHosts by name and address
+// (KnownByAlias), one munged of the run's own (own key) serves both, and both sshd set SLURM_CONF for
+// sessions. The node has one CPU: a second job pends. c.Slurm(ctx, "squeue -h") runs a client as the user;
+// c.Node.RunInNode runs as root inside the node's namespaces; c.Node.Spawn starts a daemon there.
+//
 // Windows: SharedWine(t) gives the run's Wine prefix (see Wine): nbtunnel.exe and the suite's small Windows
 // programs (testdata: winrelay, a user's ProxyCommand; winspawn, CreateProcess as Win32-OpenSSH runs a
 // ProxyCommand; testpageant, Pageant's window and pipe; winbrowser, a browser that records what it was given)

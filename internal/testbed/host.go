@@ -31,6 +31,16 @@ type HostOptions struct {
 	// SSHDConfig holds extra sshd_config lines. Lines before the first "Match" go before the bed's own
 	// settings (sshd keeps the first value it reads, so they win); "Match" blocks go at the end.
 	SSHDConfig []string
+	// ShareUserWith is the alias of an existing host whose user (and so home directory) the new host uses
+	// instead of a user of its own, like machines of one cluster sharing $HOME.
+	ShareUserWith string
+	// OwnPIDNamespace gives the host its own PID, UTS (hostname Alias) and mount namespace besides its
+	// network namespace, as a separate machine would have: pids seen there mean nothing outside. Its sshd
+	// runs there; Host.Spawn starts other daemons there.
+	OwnPIDNamespace bool
+	// KnownByAlias lists the host in KnownHosts under its alias as well as its address (as a cluster's
+	// nodes are known by name).
+	KnownByAlias bool
 	// NoLoginCheck skips AddHost's key-only login check, for a host whose SSHDConfig wants more than the
 	// bed's key (AuthenticationMethods publickey,keyboard-interactive): AddHost then only waits until
 	// sshd accepts connections.
@@ -65,6 +75,9 @@ type Host struct {
 	mu       sync.Mutex
 	sshd     *proc
 	njup     int
+	holder   int  // pid (root namespace) of PID 1 of the host's own PID namespace, or 0
+	byAlias  bool // KnownByAlias
+	shareAs  *Host
 }
 
 var aliasRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$`)
@@ -85,6 +98,12 @@ func (b *Bed) AddHost(ctx context.Context, o HostOptions) (*Host, error) {
 	}
 	if _, err := os.Stat(shell); err != nil {
 		return nil, fmt.Errorf("adding host %q: shell: %w", o.Alias, err)
+	}
+	var share *Host
+	if o.ShareUserWith != "" {
+		if share = b.Host(o.ShareUserWith); share == nil {
+			return nil, fmt.Errorf("adding host %q: no host %q to share a user with", o.Alias, o.ShareUserWith)
+		}
 	}
 	var jump *Host
 	if o.BehindJump != "" {
@@ -114,6 +133,11 @@ func (b *Bed) AddHost(ctx context.Context, o HostOptions) (*Host, error) {
 		bed:       b,
 		dir:       filepath.Join(b.Dir, "hosts", o.Alias),
 		extraCfg:  o.SSHDConfig,
+		byAlias:   o.KnownByAlias,
+		shareAs:   share,
+	}
+	if share != nil {
+		h.User = share.User
 	}
 	if len(h.Netns) > 200 {
 		return nil, fmt.Errorf("adding host %q: alias too long", o.Alias)
@@ -125,6 +149,11 @@ func (b *Bed) AddHost(ctx context.Context, o HostOptions) (*Host, error) {
 		return nil, fmt.Errorf("adding host %q: %w", o.Alias, err)
 	}
 
+	if o.OwnPIDNamespace {
+		if err := h.startHolder(ctx); err != nil {
+			return nil, fmt.Errorf("adding host %q: %w", o.Alias, err)
+		}
+	}
 	h.HostKeyFile = filepath.Join(h.dir, "ssh_host_ed25519_key")
 	pub, err := writeKey(h.HostKeyFile, "nbtunnel-testbed-"+o.Alias)
 	if err != nil {
@@ -175,6 +204,16 @@ func (b *Bed) makeHostSystem(ctx context.Context, h *Host, jump *Host, idx int) 
 	}
 	defer unlock()
 
+	if h.shareAs != nil {
+		h.UID, h.GID, h.Home = h.shareAs.UID, h.shareAs.GID, h.shareAs.Home
+	} else if err := b.addUser(ctx, h); err != nil {
+		return err
+	}
+	return b.makeLink(ctx, h, jump, idx)
+}
+
+// addUser creates h.User (key login only) and fills in UID, GID and Home. The caller holds the global lock.
+func (b *Bed) addUser(ctx context.Context, h *Host) error {
 	if err := b.record("user", h.User); err != nil {
 		return err
 	}
@@ -192,10 +231,11 @@ func (b *Bed) makeHostSystem(ctx context.Context, h *Host, jump *Host, idx int) 
 			h.Home = f[5]
 		}
 	}
-	if err := h.writeAuthorizedKeys(b.ClientPublicKey); err != nil {
-		return err
-	}
+	return h.writeAuthorizedKeys(b.ClientPublicKey)
+}
 
+// makeLink creates the namespace and the link. The caller holds the global lock.
+func (b *Bed) makeLink(ctx context.Context, h *Host, jump *Host, idx int) error {
 	used, err := usedSlots(ctx)
 	if err != nil {
 		return err
@@ -342,7 +382,11 @@ func (h *Host) startSSHD(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("starting sshd: %w", err)
 	}
-	cmd := exec.Command(ip, "netns", "exec", h.Netns, sshd, "-D", "-f", h.SSHDConfigFile, "-E", h.SSHDLog)
+	argv := []string{ip, "netns", "exec", h.Netns, sshd, "-D", "-f", h.SSHDConfigFile, "-E", h.SSHDLog}
+	if h.holder != 0 {
+		argv = h.nsenterArgv(sshd, "-D", "-f", h.SSHDConfigFile, "-E", h.SSHDLog)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	p, err := startProc("sshd for "+h.Alias, cmd, h.SSHDLog)
 	if err != nil {
 		return err
@@ -460,6 +504,10 @@ func (h *Host) StopSSHD(ctx context.Context) error {
 	if p == nil {
 		return nil
 	}
+	if h.holder != 0 {
+		// nsenter forks sshd: signal its group (per-connection sshd processes have sessions of their own).
+		p.signalGroup(syscall.SIGTERM)
+	}
 	p.signal(syscall.SIGTERM)
 	deadline := time.Now().Add(5 * time.Second)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -495,6 +543,14 @@ func (h *Host) KillSSHDConnections(ctx context.Context) error {
 	root := h.SSHDPID()
 	if root == 0 {
 		return fmt.Errorf("killing sshd connections of host %q: sshd is not running", h.Alias)
+	}
+	if h.holder != 0 {
+		// The listener is nsenter's child there, not the process the bed started.
+		for _, c := range descendants(root) {
+			if ppid, comm, ok := procInfo(c); ok && ppid == root && strings.HasPrefix(comm, "sshd") {
+				root = c
+			}
+		}
 	}
 	// Kill the connections there are now and wait for those to go; a client
 	// that reconnects at once (nbtunnel does) makes new ones meanwhile, and

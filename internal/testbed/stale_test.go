@@ -16,8 +16,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("NBT_TESTBED_CRASH_HELPER") == "1" {
+	switch os.Getenv("NBT_TESTBED_CRASH_HELPER") {
+	case "1":
 		crashHelper()
+		return
+	case "cluster":
+		crashClusterHelper()
 		return
 	}
 	os.Exit(m.Run())
@@ -44,6 +48,95 @@ func crashHelper() {
 	}
 	fmt.Printf("%s %s %d\n", h.Netns, h.User, j.PID)
 	select {}
+}
+
+// crashClusterHelper makes a bed with a cluster that is never closed, prints "LOGINNETNS NODENETNS DIR
+// MUNGEDPID SLURMCTLDPID SLURMDPID" and blocks until killed.
+func crashClusterHelper() {
+	ctx := context.Background()
+	bed, err := testbed.Start(ctx, testbed.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	c, err := bed.AddCluster(ctx, testbed.ClusterOptions{Login: "crashlogin", Node: "crashnode"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	pid := func(file string) string {
+		data, _ := os.ReadFile(c.Dir + "/" + file)
+		return strings.TrimSpace(string(data))
+	}
+	// slurmd writes its pid as the node sees it: find the real one by name in the node's namespace.
+	slurmd := ""
+	if out, err := exec.Command("ip", "netns", "pids", c.Node.Netns).Output(); err == nil {
+		for _, f := range strings.Fields(string(out)) {
+			if comm, _ := os.ReadFile("/proc/" + f + "/comm"); strings.TrimSpace(string(comm)) == "slurmd" {
+				slurmd = f
+			}
+		}
+	}
+	fmt.Printf("%s %s %s %s %s %s\n", c.Login.Netns, c.Node.Netns, c.Dir, pid("munge/munged.pid"), pid("slurmctld.pid"), slurmd)
+	select {}
+}
+
+// TestStaleCleanupCluster: a crashed run's cluster (daemons, namespaces, munged, directory) is removed by
+// the next Start.
+func TestStaleCleanupCluster(t *testing.T) {
+	testbed.Require(t, testbed.SlurmBinaries...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "NBT_TESTBED_CRASH_HELPER=cluster")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var f []string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if f = strings.Fields(sc.Text()); len(f) == 6 && strings.HasPrefix(f[0], "nbt-crashlogin-") {
+			break
+		}
+		f = nil
+	}
+	if f == nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("crash helper printed no cluster; stderr: %s", stderr.String())
+	}
+	cmd.Process.Kill() // crash: no Close
+	cmd.Wait()
+
+	bed, err := testbed.Start(ctx, testbed.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bed.Close()
+	for _, ns := range f[:2] {
+		if _, err := os.Stat("/run/netns/" + ns); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("crashed run's namespace %s after Start: %v; want it removed", ns, err)
+		}
+	}
+	if _, err := os.Stat(f[2]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("crashed run's cluster directory %s after Start: %v; want it removed", f[2], err)
+	}
+	for i, name := range []string{"munged", "slurmctld", "slurmd"} {
+		pid, err := strconv.Atoi(f[3+i])
+		if err != nil {
+			t.Errorf("no %s pid from the helper (%q)", name, f[3+i])
+			continue
+		}
+		if alive(pid, 5*time.Second) {
+			t.Errorf("crashed run's %s (pid %d) alive after Start", name, pid)
+		}
+	}
 }
 
 func TestStaleCleanup(t *testing.T) {

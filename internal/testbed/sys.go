@@ -259,6 +259,11 @@ func cleanupResources(ctx context.Context, res []resource) error {
 		}
 	}
 	killUIDProcs(uids)
+	for _, r := range res {
+		if r.kind == "munged" && strings.Contains(r.name, "nbtunnel-testbed-") {
+			killPidFile(r.name)
+		}
+	}
 	for _, kind := range []string{"route", "link", "netns", "user", "dir"} {
 		for i := len(res) - 1; i >= 0; i-- {
 			r := res[i]
