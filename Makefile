@@ -8,10 +8,10 @@ ifeq ($(GOBIN),)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 endif
 STATICCHECK ?= $(GOBIN)/staticcheck
-TEST_TIMEOUT ?= 20m
+TEST_TIMEOUT ?= 45m
 TEST_FLAGS ?=
 
-.PHONY: test vet cross-vet staticcheck fmt-check go-test fuzz-smoke e2e-deps demo bench
+.PHONY: test vet cross-vet staticcheck fmt-check go-test fuzz-smoke e2e-deps demo bench release
 
 test: vet cross-vet staticcheck fmt-check fuzz-smoke go-test
 
@@ -45,3 +45,8 @@ demo:
 
 bench:
 	@if [ -d bench ]; then $(GO) run ./bench; else echo "bench: no ./bench directory yet"; fi
+
+# Release artifacts in dist/ (or DIST=...): static, reproducible binaries for linux/darwin/windows x amd64/arm64,
+# .deb and .rpm (nfpm, through the Go module proxy), completions, SHA256SUMS. VERSION=v1.2.3 overrides git describe.
+release:
+	scripts/release

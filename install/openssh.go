@@ -60,6 +60,9 @@ type Options struct {
 	BinPath string
 	// Mode is the kind of hook.
 	Mode Mode
+	// Open makes the hook also open the link in the user's browser
+	// (nbtunnel's --open).
+	Open bool
 	// DryRun computes the change and its diff without writing anything.
 	DryRun bool
 	// Home is the user's home directory (for the default ConfigPath and
@@ -135,6 +138,11 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 	if o.Slurm {
 		proxyArgs += " --slurm"
 	}
+	openArg := ""
+	if o.Open {
+		openArg = " --open"
+	}
+	proxyArgs += openArg
 	var notes []string
 	res, err := fileedit.EditFile(ctx, cfg, o.editOptions(), func(old []byte) ([]byte, error) {
 		var settings []string
@@ -148,7 +156,7 @@ func Install(ctx context.Context, alias string, o Options) (Result, error) {
 			} else {
 				settings = append(settings, "ControlPath ~/.ssh/nbtunnel-%C")
 			}
-			settings = append(settings, "PermitLocalCommand yes", "LocalCommand "+bin+" attach"+flagF+" %n")
+			settings = append(settings, "PermitLocalCommand yes", "LocalCommand "+bin+" attach"+openArg+flagF+" %n")
 		default:
 			return nil, fmt.Errorf("installing hook for host %q in %s: unknown mode %v", alias, cfg, o.Mode)
 		}

@@ -22,8 +22,9 @@ import (
 func cmdAttach(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("attach", &hf)
-	sel := fs.String("server", "", "server selector")
+	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
 	detached := fs.Bool("detached", false, "internal: run in the foreground")
+	fs.BoolVar(&e.browse, "open", false, "also open the link in your browser (the token never on a command line)")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)

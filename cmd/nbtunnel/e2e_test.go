@@ -532,35 +532,6 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 	}
 }
 
-// TestBrowserSeesRemoteFiles loads the link in headless Chromium: the page's
-// own JavaScript lists the remote directory through the tunnel.
-func TestBrowserSeesRemoteFiles(t *testing.T) {
-	testbed.Require(t, "chromium")
-	h := newHost(t, testbed.HostOptions{})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := h.Run(ctx, "mkdir -p nb && echo '{}' > nb/seen-through-the-tunnel.txt"); err != nil {
-		t.Fatal(err)
-	}
-	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook, RootDir: h.Home + "/nb"})
-	p, link := openLink(t, userEnv(t, ""), "-F", bed.SSHConfig, h.Alias)
-	defer p.interrupt()
-	checkLink(t, link, j)
-	bctx, bcancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer bcancel()
-	// The token rides in the URL here, on chromium's command line: a test
-	// of ours, not nbtunnel (which never puts a token in argv).
-	out, err := exec.CommandContext(bctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=15000", "--dump-dom", link).Output()
-	if err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	if !strings.Contains(string(out), `class="item_link" href="/files/seen-through-the-tunnel.txt`) && !strings.Contains(string(out), "seen-through-the-tunnel.txt</span>") {
-		t.Errorf("the page rendered by chromium does not list the remote file; DOM (first 2000 bytes):\n%.2000s", out)
-	}
-}
-
 // TestScripts runs the CLI's behaviour scripts (testdata/script/*.txtar)
 // against the built binary.
 func TestScripts(t *testing.T) {

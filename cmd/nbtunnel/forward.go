@@ -21,11 +21,11 @@ import (
 func cmdForward(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("forward", &hf)
-	write := fs.Bool("write", false, "write the forward into the config")
+	write := fs.Bool("write", false, "write a LocalForward (PuTTY: PortForwardings) for the server into the config")
 	remove := fs.Bool("remove", false, "remove the forward nbtunnel wrote")
-	dryRun := fs.Bool("dry-run", false, "print the diff only")
-	localPort := fs.Int("local-port", 0, "local port")
-	sel := fs.String("server", "", "server selector")
+	dryRun := fs.Bool("dry-run", false, "print the diff and change nothing")
+	localPort := fs.Int("local-port", 0, "the forward's local port `N` (default: a free one no other host's LocalForward uses)")
+	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
@@ -33,7 +33,7 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 	if !*write && !*remove {
 		return e.ui.fail(alias, "", usagef("forward: say --write (or --remove)"))
 	}
-	e.ui.verbose = hf.verbose
+	e.useFlags(&hf)
 	cfgPath := hf.config
 	if cfgPath == "" {
 		cfgPath = filepath.Join(homeDir(e.getenv), ".ssh", "config")

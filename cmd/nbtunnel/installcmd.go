@@ -18,13 +18,15 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 	}
 	var hf hostFlags
 	fs := newFlagSet(name, &hf)
-	localCmd := fs.Bool("local-command", false, "LocalCommand + ControlMaster hook")
-	dryRun := fs.Bool("dry-run", false, "print the diff only")
+	localCmd := fs.Bool("local-command", false, "a LocalCommand hook riding a ControlMaster (one login on password/2FA hosts) instead of a ProxyCommand")
+	dryRun := fs.Bool("dry-run", false, "print the diff and change nothing")
+	browse := fs.Bool("open", false, "(ssh config) the hook also opens the link in your browser; the token is never on a command line")
 	onSlurm := fs.Bool("slurm", false, "the host is a SLURM login host: the hook links to Jupyter in your batch job")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)
 	}
+	e.useFlags(&hf)
 	if *onSlurm && (hf.putty != "" || *localCmd || remove) {
 		return e.ui.fail(alias, "", usagef("%s: --slurm goes with the OpenSSH ProxyCommand hook only (install --slurm HOST)", name))
 	}
@@ -41,6 +43,7 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 		BinPath:        bin,
 		Mode:           install.ProxyCommandMode,
 		DryRun:         *dryRun,
+		Open:           *browse,
 		Home:           homeDir(e.getenv),
 		Slurm:          *onSlurm,
 	}

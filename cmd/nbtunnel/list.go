@@ -32,7 +32,7 @@ type listEntry struct {
 func cmdList(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("list", &hf)
-	asJSON := fs.Bool("json", false, "JSON output")
+	asJSON := fs.Bool("json", false, "print a JSON array of the servers")
 	var sl slurmFlags
 	addSlurmFlags(fs, &sl)
 	alias, err := parseHostArgs(fs, &hf, args)

@@ -14,11 +14,13 @@ import (
 func cmdOpen(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("open", &hf)
-	localPort := fs.Int("local-port", 0, "local port")
-	sel := fs.String("server", "", "server selector")
+	localPort := fs.Int("local-port", 0, "listen on 127.0.0.1:`N` (default: the port used last time)")
+	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
 	var sf startFlags
-	fs.BoolVar(&sf.start, "start", false, "start Jupyter when none runs")
+	fs.BoolVar(&sf.start, "start", false, "start Jupyter when none runs (a terminal user is asked otherwise)")
 	addStartFlags(fs, &sf)
+	asJSON := fs.Bool("json", false, "print one JSON object per event on stdout (link, reconnecting, reconnected, server restarted, closed) instead of the link")
+	fs.BoolVar(&e.browse, "open", false, "open the link in your browser ($BROWSER, else the system's default); the token is never on a command line")
 	var sl slurmFlags
 	addSlurmFlags(fs, &sl)
 	alias, err := parseHostArgs(fs, &hf, args)
@@ -38,6 +40,9 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 	}
 	h, err := e.resolve(ctx, alias, &hf)
 	if err != nil {
+		if *asJSON {
+			(&eventWriter{ui: e.ui, host: alias}).closed(err)
+		}
 		return e.exitCode(alias, nil, err)
 	}
 	state := loadPortState(e.getenv)
@@ -45,6 +50,10 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 	// this ends (share.go).
 	var claim *portClaim
 	defer func() { claim.release() }()
+	var events *eventWriter
+	if *asJSON {
+		events = &eventWriter{ui: e.ui, host: alias}
+	}
 	t := &tunnel.Tunnel{
 		Host:      h,
 		Options:   e.dialOptions(true),
@@ -60,14 +69,26 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 			return f, err
 		},
 		OnLink: func(link string, s jupyter.Server, others []jupyter.Server) {
-			e.ui.link(link)
+			if events != nil {
+				events.link(link, s)
+			} else {
+				e.ui.link(link)
+			}
 			e.announce(alias, s, others)
+			e.openBrowserOnce(link)
 			if err := state.set(alias, serverID(s), portOf(link)); err != nil {
 				e.ui.warn("%v", err)
 			}
 		},
 	}
-	if err := t.Run(ctx); err != nil {
+	if events != nil {
+		t.OnEvent = events.tunnel
+	}
+	err = t.Run(ctx)
+	if events != nil {
+		events.closed(err)
+	}
+	if err != nil {
 		return e.exitCode(alias, h, explainTunnelError(hostArg(alias, h), err))
 	}
 	return 0
@@ -100,7 +121,7 @@ func portOf(link string) int {
 // announce tells the user, on stderr, what the link points at and what
 // else there is.
 func (e *env) announce(alias string, s jupyter.Server, others []jupyter.Server) {
-	e.ui.say("forwarding to %s on %s (root %s); Ctrl-C to stop", s, alias, orDash(s.RootDir))
+	e.ui.progress("forwarding to %s on %s (root %s); Ctrl-C to stop", s, alias, orDash(s.RootDir))
 	if s.Token == "" && s.Password {
 		e.ui.say("this server is protected by a password: the link asks for it")
 	} else if s.Token == "" {

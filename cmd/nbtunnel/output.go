@@ -2,20 +2,25 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
+	"text/tabwriter"
+	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
-// This file owns everything the user reads: the link on stdout, and status,
-// warnings, errors and hints on stderr. No token reaches stderr; the link
+// This file owns everything the user reads: the link, help, doctor's
+// checklist and the JSON events on stdout, and status, warnings, errors and
+// hints on stderr. No token reaches stderr; the link
 // (which carries the token) goes only where the user asked for it.
 
 type stdio struct {
@@ -30,6 +35,11 @@ type ui struct {
 	err     io.Writer
 	verbose bool
 	quiet   bool
+	// tty: stderr is a terminal, where progress lines go.
+	tty bool
+	// helped is the FlagSet whose help was last shown (completion reads
+	// a command's flags this way).
+	helped *flag.FlagSet
 }
 
 // link prints a link on its own stdout line.
@@ -54,7 +64,17 @@ func (u *ui) status(format string, args ...any) {
 	u.say(format, args...)
 }
 
-// say is a line the user should see even without -v.
+// progress is a step of a command at work: shown when stderr is a
+// terminal (or with -v), never with -q.
+func (u *ui) progress(format string, args ...any) {
+	if !u.tty && !u.verbose {
+		return
+	}
+	u.say(format, args...)
+}
+
+// say is a line the user should see even without -v: a result, or a change
+// in a long-running session. -q silences it.
 func (u *ui) say(format string, args ...any) {
 	if u.quiet {
 		return
@@ -74,6 +94,172 @@ func (u *ui) hint(format string, args ...any) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	fmt.Fprintf(u.err, "nbtunnel: hint: %s\n", printable(fmt.Sprintf(format, args...)))
+}
+
+// The command overview and each command's help (from the command table
+// and the command's FlagSet).
+
+const helpIntro = `nbtunnel reaches Jupyter on a remote machine over SSH.
+
+Usage:
+  nbtunnel COMMAND [flags] HOST
+
+HOST is an alias from your ssh config (as for 'ssh HOST'), or use --putty SESSION
+instead. Flags come before HOST.
+`
+
+const helpCommon = `Flags every command that reaches a host takes:
+  -F FILE            read this ssh config instead of ~/.ssh/config (as ssh -F)
+  --putty SESSION    use a PuTTY saved session instead of the ssh config
+  -v                 show what a support request needs: each step, the files read
+  -q                 quiet: only errors and warnings
+
+Exit status: 0 on success (and after Ctrl-C), 1 on failure, 2 on a usage error.
+Something does not work? Start with 'nbtunnel doctor HOST'.
+`
+
+// writeMainHelp prints the command overview.
+func writeMainHelp(w io.Writer) {
+	fmt.Fprint(w, helpIntro)
+	fmt.Fprintln(w, "\nCommands:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range commands {
+		if c.hidden {
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nExamples:")
+	for _, name := range []string{"open", "list", "start", "install", "doctor"} {
+		fmt.Fprintf(w, "  %s\n", lookupCommand(name).examples[0])
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, helpCommon)
+	fmt.Fprintln(w, "\nRun 'nbtunnel help COMMAND' (or 'nbtunnel COMMAND -h') for a command's flags and examples.")
+}
+
+// writeCommandHelp prints the help of the command whose FlagSet is fs.
+func writeCommandHelp(w io.Writer, fs *flag.FlagSet) {
+	c := &command{name: fs.Name()}
+	if found := lookupCommand(fs.Name()); found != nil {
+		copied := *found
+		c = &copied
+	}
+	lines := flagLines(fs)
+	c.noFlags = len(lines) == 0
+	fmt.Fprintf(w, "Usage: %s\n", c.usageLine())
+	if len(c.aliases) > 0 {
+		fmt.Fprintf(w, "       (also: %s)\n", strings.Join(c.aliases, ", "))
+	}
+	if c.summary != "" {
+		fmt.Fprintf(w, "\n%s%s.\n", strings.ToUpper(c.summary[:1]), c.summary[1:])
+	}
+	if c.details != "" {
+		fmt.Fprintf(w, "%s\n", c.details)
+	}
+	if len(lines) > 0 {
+		fmt.Fprintln(w, "\nFlags:")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, l := range lines {
+			fmt.Fprintf(tw, "  %s\t%s\n", l[0], l[1])
+		}
+		tw.Flush()
+	}
+	if len(c.examples) > 0 {
+		fmt.Fprintln(w, "\nExamples:")
+		for _, ex := range c.examples {
+			fmt.Fprintf(w, "  %s\n", ex)
+		}
+	}
+}
+
+// flagLines lists fs's flags as (name, description) pairs: "-F FILE" for
+// one-letter flags, "--name VALUE" for the others, the placeholder taken
+// from a `quoted` word in the usage text. A flag whose usage starts with
+// "internal:" is not shown.
+func flagLines(fs *flag.FlagSet) [][2]string {
+	var lines [][2]string
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Usage, "internal:") {
+			return
+		}
+		name, usage := flag.UnquoteUsage(f)
+		switch name {
+		case "int":
+			name = "N"
+		case "string", "value":
+			name = "VALUE"
+		case "duration":
+			name = "DURATION"
+		}
+		dashes := "--"
+		if len(f.Name) == 1 {
+			dashes = "-"
+		}
+		left := dashes + f.Name
+		if name != "" {
+			left += " " + name
+		}
+		if def := f.DefValue; def != "" && def != "false" && def != "0" {
+			usage += fmt.Sprintf(" (default %s)", def)
+		}
+		lines = append(lines, [2]string{left, usage})
+	})
+	return lines
+}
+
+// renderDoctorHeader starts doctor's checklist.
+func (e *env) renderDoctorHeader(host string) {
+	e.ui.mu.Lock()
+	defer e.ui.mu.Unlock()
+	fmt.Fprintf(e.ui.out, "nbtunnel doctor %s\n", printable(host))
+}
+
+// renderCheck prints one line of the checklist, with its items and fixes.
+func (e *env) renderCheck(c check) {
+	w := e.ui.out
+	e.ui.mu.Lock()
+	defer e.ui.mu.Unlock()
+	mark := c.Status
+	if c.Status == checkFail {
+		mark = "FAIL"
+	}
+	fmt.Fprintf(w, "  %-4s  %s: %s\n", mark, c.Name, printable(c.Detail))
+	for _, it := range c.Items {
+		fmt.Fprintf(w, "          - %s\n", printable(it))
+	}
+	for _, f := range c.Fix {
+		fmt.Fprintf(w, "          fix: %s\n", printable(f))
+	}
+}
+
+func (e *env) renderSummary(r *doctorReport) {
+	w := e.ui.out
+	e.ui.mu.Lock()
+	defer e.ui.mu.Unlock()
+	if r.OK {
+		fmt.Fprintf(w, "all checks passed for %s\n", printable(r.Host))
+	} else {
+		fmt.Fprintf(w, "some checks failed for %s: fix the first failure first\n", printable(r.Host))
+	}
+}
+
+// emit prints one event as a JSON line on stdout.
+func (w *eventWriter) emit(ev openEvent) {
+	ev.Host = w.host
+	now := time.Now
+	if w.now != nil {
+		now = w.now
+	}
+	ev.Time = now().UTC().Format(time.RFC3339Nano)
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	w.ui.mu.Lock()
+	defer w.ui.mu.Unlock()
+	fmt.Fprintf(w.ui.out, "%s\n", data)
 }
 
 // hinted is an error with the next steps to suggest.
@@ -105,11 +291,19 @@ func (u *ui) fail(host, source string, err error) int {
 	if err == nil {
 		return 0
 	}
+	var hr *helpRequest
+	if errors.As(err, &hr) {
+		u.mu.Lock()
+		u.helped = hr.fs
+		writeCommandHelp(u.out, hr.fs)
+		u.mu.Unlock()
+		return 0
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		u.mu.Lock()
 		fmt.Fprintf(u.err, "nbtunnel: %s\n", ue.msg)
-		fmt.Fprintln(u.err, "nbtunnel: hint: run 'nbtunnel help' for usage")
+		fmt.Fprintf(u.err, "nbtunnel: hint: %s\n", usageHint(ue.msg))
 		u.mu.Unlock()
 		return 2
 	}

@@ -22,9 +22,9 @@ import (
 func cmdPip(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("pip", &hf)
-	sel := fs.String("server", "", "server selector")
-	if err := fs.Parse(args); err != nil {
-		return e.ui.fail("", "", usagef("pip: %v", err))
+	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
+	if err := parseFlags(fs, args); err != nil {
+		return e.ui.fail("", "", err)
 	}
 	rest := fs.Args()
 	alias := hf.putty

@@ -29,10 +29,11 @@ import (
 func cmdProxy(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("proxy", &hf)
-	sel := fs.String("server", "", "server selector")
+	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
 	onSlurm := fs.Bool("slurm", false, "the host is a SLURM login host (install --slurm)")
-	if err := fs.Parse(args); err != nil {
-		return e.ui.fail("", "", usagef("proxy: %v", err))
+	fs.BoolVar(&e.browse, "open", false, "also open the link in your browser (the token never on a command line)")
+	if err := parseFlags(fs, args); err != nil {
+		return e.ui.fail("", "", err)
 	}
 	rest := fs.Args()
 	if len(rest) == 0 && hf.putty == "" || len(rest) > 2 {
@@ -150,6 +151,7 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 			}
 			termLine(term, "Jupyter on %s: %s%s", alias, link, note)
 			showOutsideTerminal(h, term, link)
+			e.openBrowserOnce(link)
 			if err := share.state.set(alias, serverID(s), portOf(link)); err != nil {
 				e.ui.status("%v", err)
 			}
@@ -177,6 +179,7 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 			if sh.client {
 				termLine(term, "Jupyter on %s: %s", alias, link)
 				showOutsideTerminal(h, term, link)
+				e.openBrowserOnce(link)
 				if !answersWithin(ctx, sh.port, sh.server, time.Minute) && ctx.Err() == nil {
 					termLine(term, "nbtunnel: the Jupyter link for %s does not answer: the forward of 127.0.0.1:%d in %s is not up (is the port taken by another program?)", alias, sh.port, h.Source)
 				}
@@ -185,6 +188,7 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 			}
 			termLine(term, "Jupyter on %s: %s (shared with another nbtunnel; this session takes over if it ends)", alias, link)
 			showOutsideTerminal(h, term, link)
+			e.openBrowserOnce(link)
 			if !share.takeOver(ctx, sh, func(format string, args ...any) { termLine(term, format, args...) }) {
 				return
 			}

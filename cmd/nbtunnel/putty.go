@@ -133,5 +133,7 @@ func showOutsideTerminal(h *hostconf.Host, term io.Writer, link string) {
 	if f, ok := term.(*os.File); ok && isTTY(f) {
 		return
 	}
-	openLinkFile(link, os.Getenv)
+	// The shared opener: a private redirect page, never the token on
+	// argv; the page goes after a minute (or when the session ends).
+	openInBrowser(link, os.Getenv, func(string, ...any) {})
 }

@@ -2,102 +2,82 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
+	"os"
 	"os/user"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/ppk"
 	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
-const usageText = `nbtunnel reaches Jupyter on a remote machine over SSH.
-
-Usage:
-  nbtunnel open [flags] HOST      find the running Jupyter server, forward a local port, print the link
-  nbtunnel list [flags] HOST      show every live Jupyter server on HOST
-  nbtunnel start [flags] HOST     start Jupyter on HOST (detached) and say where it runs
-  nbtunnel stop [flags] HOST      stop the server nbtunnel started last on HOST
-  nbtunnel pip [flags] HOST ARG.. pip install ARG... into the env of the server's kernels
-  nbtunnel config [flags] HOST    print the ssh settings nbtunnel uses for HOST, as 'ssh -G' does
-  nbtunnel help                   show this text
-
-HOST is an alias from your ssh config (as for 'ssh HOST'), or use --putty SESSION.
-
-Flags (before HOST):
-  -F FILE              read this ssh config instead of ~/.ssh/config (as ssh -F)
-  --putty SESSION      use a PuTTY saved session instead of ssh config
-  --server SEL         pick a server by port, pid, socket path or root dir
-  --local-port N       listen on 127.0.0.1:N (default: the port used last time)
-  --json               (list) print a JSON array; (start) print the started server
-  --start              (open) start Jupyter when none runs (a terminal user is asked)
-  --venv PATH          (open, start) run Jupyter with PATH/bin/python (a virtualenv or
-                       conda prefix on HOST; relative to the remote $HOME)
-  --create             (open, start) create --venv when missing and pip install Jupyter
-  --lab, --notebook, --jupyter-server
-                       (open, start) the front end (default: JupyterLab if installed,
-                       else Notebook, else jupyter_server)
-  --dir DIR            (open, start) the started server's root directory
-  --all                (stop) stop every server of yours (that --server matches)
-  --slurm              (open, list, stop) HOST is a SLURM login host: run Jupyter in a
-                       batch job on a compute node, attach to it, list or cancel the jobs
-  --sbatch "OPTS"      (open) sbatch options for a new job (implies --slurm; default:
-                       the HOST line of ~/.config/nbtunnel/slurm)
-  --job ID             (open, stop with --slurm) the job to use
-  -v                   show progress on stderr
-
-stop picks, without --server, the server nbtunnel started most recently on HOST.
-pip takes its flags before HOST and passes everything after HOST to pip unchanged
-(nbtunnel pip HOST -r requirements.txt); with --putty SESSION, leave HOST out.
-`
-
 // env is the process state a command may use, handed down from main.
 type env struct {
 	ui     *ui
 	stdin  io.Reader
 	getenv func(string) string
+
+	// browse: open the first link in the browser (--open).
+	browse   bool
+	browseMu sync.Mutex
+	browsed  bool
+	// atExit runs when run returns (the browser's redirect file).
+	atExit []func()
+}
+
+// openBrowserOnce opens link in the browser the first time it is called
+// when --open was given; later links (a restarted server) are not opened.
+func (e *env) openBrowserOnce(link string) {
+	e.browseMu.Lock()
+	defer e.browseMu.Unlock()
+	if !e.browse || e.browsed {
+		return
+	}
+	e.browsed = true
+	done, err := openInBrowser(link, e.getenv, e.ui.warn)
+	if err != nil {
+		e.ui.warn("%v", err)
+		return
+	}
+	e.atExit = append(e.atExit, done)
+}
+
+func (e *env) exit() {
+	e.browseMu.Lock()
+	fns := e.atExit
+	e.atExit = nil
+	e.browseMu.Unlock()
+	for _, f := range fns {
+		f()
+	}
 }
 
 func run(ctx context.Context, args []string, io stdio, getenv func(string) string) int {
 	e := &env{ui: &ui{out: io.out, err: io.err}, stdin: io.in, getenv: getenv}
+	if f, ok := io.err.(*os.File); ok && isTTY(f) {
+		e.ui.tty = true
+	}
 	if len(args) == 0 {
-		fmt.Fprint(io.err, usageText)
+		writeMainHelp(io.err)
 		return 2
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "open":
-		return cmdOpen(ctx, e, rest)
-	case "list", "ls":
-		return cmdList(ctx, e, rest)
-	case "proxy":
-		return cmdProxy(ctx, e, rest)
-	case "attach":
-		return cmdAttach(ctx, e, rest)
-	case "install":
-		return cmdInstall(ctx, e, rest, false)
-	case "uninstall":
-		return cmdInstall(ctx, e, rest, true)
-	case "forward":
-		return cmdForward(ctx, e, rest)
-	case "start":
-		return cmdStart(ctx, e, rest)
-	case "stop":
-		return cmdStop(ctx, e, rest)
-	case "pip":
-		return cmdPip(ctx, e, rest)
-	case "config":
-		return cmdConfig(ctx, e, rest)
-	case "help", "-h", "--help", "-help":
-		fmt.Fprint(io.out, usageText)
-		return 0
-	default:
-		return e.ui.fail("", "", usagef("unknown command %q", cmd))
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "--help", "-help":
+		name = "help"
+	case "--version", "-version", "-V":
+		name = "version"
 	}
+	defer e.exit()
+	c := lookupCommand(name)
+	if c == nil {
+		return e.ui.fail("", "", usagef("unknown command %q", name))
+	}
+	return c.run(ctx, e, rest)
 }
 
 // hostFlags are the flags every command that reaches a host takes.
@@ -105,6 +85,9 @@ type hostFlags struct {
 	config  string
 	putty   string
 	verbose bool
+	quiet   bool
+	// noPrompt: never ask (doctor looks, it does not change).
+	noPrompt bool
 	// skipHooks: resolve as if our own hook blocks were absent (we are
 	// the hook).
 	skipHooks bool
@@ -113,20 +96,18 @@ type hostFlags struct {
 func newFlagSet(name string, hf *hostFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&hf.config, "F", "", "ssh config file")
-	fs.StringVar(&hf.putty, "putty", "", "PuTTY saved session")
-	fs.BoolVar(&hf.verbose, "v", false, "verbose")
+	fs.StringVar(&hf.config, "F", "", "read this ssh config `FILE` instead of ~/.ssh/config (as ssh -F)")
+	fs.StringVar(&hf.putty, "putty", "", "use this PuTTY saved `SESSION` instead of the ssh config")
+	fs.BoolVar(&hf.verbose, "v", false, "verbose: each step and the files read (what a support request needs)")
+	fs.BoolVar(&hf.quiet, "q", false, "quiet: only errors and warnings")
 	return fs
 }
 
 // parseHostArgs parses flags and the single HOST argument (optional when
 // --putty names a session).
 func parseHostArgs(fs *flag.FlagSet, hf *hostFlags, args []string) (string, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", usagef("%s: flags come before HOST; see 'nbtunnel help'", fs.Name())
-		}
-		return "", usagef("%s: %v", fs.Name(), err)
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
 	}
 	rest := fs.Args()
 	switch {
@@ -167,19 +148,31 @@ func (e *env) localUser() string {
 	return ""
 }
 
+// useFlags applies -v and -q.
+func (e *env) useFlags(hf *hostFlags) {
+	e.ui.verbose = e.ui.verbose || hf.verbose
+	e.ui.quiet = e.ui.quiet || hf.quiet
+}
+
 // resolve turns the host argument into connection settings.
 func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostconf.Host, error) {
+	e.useFlags(hf)
+	e.ui.status("%s; resolving %s", buildVersion(), alias)
 	if hf.putty != "" {
-		return e.resolvePutty(ctx, hf.putty)
+		h, err := e.resolvePutty(ctx, hf.putty)
+		if err == nil {
+			e.describeHost(h)
+		}
+		return h, err
 	}
 	p := &ttyPrompter{}
-	return hostconf.Resolve(ctx, alias, hostconf.ResolveOptions{
+	h, err := hostconf.Resolve(ctx, alias, hostconf.ResolveOptions{
 		ConfigFile: hf.config,
 		Home:       homeDir(e.getenv),
 		LocalUser:  e.localUser(),
 		Getenv:     e.getenv,
 		Ask: func(ctx context.Context, question string) (bool, error) {
-			if !hasTTY() {
+			if hf.noPrompt || !hasTTY() {
 				return false, nil
 			}
 			return p.confirm(ctx, question)
@@ -187,6 +180,31 @@ func (e *env) resolve(ctx context.Context, alias string, hf *hostFlags) (*hostco
 		Warn:      func(msg string) { e.ui.warn("%s", msg) },
 		SkipHooks: hf.skipHooks,
 	})
+	if err == nil {
+		e.describeHost(h)
+	}
+	return h, err
+}
+
+// describeHost says, with -v, what a support request needs to know about
+// the resolved settings (never a secret).
+func (e *env) describeHost(h *hostconf.Host) {
+	if !e.ui.verbose {
+		return
+	}
+	e.ui.status("%s: %s@%s (settings from %s)", h.Alias, orDash(h.User), h.Addr(), orDash(h.Source))
+	for _, j := range h.ProxyJump {
+		e.ui.status("%s: jump host %s@%s", h.Alias, orDash(j.User), j.Addr())
+	}
+	if h.ProxyCommand != "" {
+		e.ui.status("%s: ProxyCommand %s", h.Alias, h.ProxyCommand)
+	}
+	if h.ControlPath != "" {
+		e.ui.status("%s: ControlMaster %s, ControlPath %s", h.Alias, orDash(h.ControlMaster), h.ControlPath)
+	}
+	if len(h.IdentityFiles) > 0 {
+		e.ui.status("%s: identity files %s (IdentitiesOnly %v)", h.Alias, strings.Join(h.IdentityFiles, ", "), h.IdentitiesOnly)
+	}
 }
 
 // connect resolves alias and logs in, for a command that talks to the host

@@ -40,12 +40,12 @@ type startFlags struct {
 
 // addStartFlags registers the launch flags (not --start) on fs.
 func addStartFlags(fs *flag.FlagSet, sf *startFlags) {
-	fs.StringVar(&sf.venv, "venv", "", "remote virtualenv or conda prefix")
-	fs.BoolVar(&sf.create, "create", false, "create the venv when missing")
-	fs.BoolVar(&sf.lab, "lab", false, "start JupyterLab")
-	fs.BoolVar(&sf.notebook, "notebook", false, "start the Notebook")
+	fs.StringVar(&sf.venv, "venv", "", "run Jupyter with `PATH`/bin/python (a virtualenv or conda prefix on HOST, relative to the remote $HOME)")
+	fs.BoolVar(&sf.create, "create", false, "create --venv when missing and pip install Jupyter into it")
+	fs.BoolVar(&sf.lab, "lab", false, "start JupyterLab (default: JupyterLab if installed, else Notebook, else jupyter_server)")
+	fs.BoolVar(&sf.notebook, "notebook", false, "start the classic Notebook")
 	fs.BoolVar(&sf.server, "jupyter-server", false, "start a bare jupyter_server")
-	fs.StringVar(&sf.dir, "dir", "", "root directory of the started server")
+	fs.StringVar(&sf.dir, "dir", "", "the started server's root `DIR` (relative to the remote $HOME)")
 }
 
 // options checks the flags and returns the launch options (no token yet).
@@ -110,7 +110,7 @@ func (e *env) launch(ctx context.Context, c *sshclient.Client, alias string, o j
 	if o.Venv != "" {
 		what += " from " + o.Venv
 	}
-	e.ui.say("starting %s on %s", what, alias)
+	e.ui.progress("starting %s on %s", what, alias)
 	lctx, cancel := context.WithTimeout(ctx, launchTimeout(o))
 	defer cancel()
 	var out bytes.Buffer
@@ -288,7 +288,7 @@ func cmdStart(ctx context.Context, e *env, args []string) int {
 	var sf startFlags
 	fs := newFlagSet("start", &hf)
 	addStartFlags(fs, &sf)
-	asJSON := fs.Bool("json", false, "JSON output")
+	asJSON := fs.Bool("json", false, "print the started server as JSON")
 	alias, err := parseHostArgs(fs, &hf, args)
 	if err != nil {
 		return e.ui.fail("", "", err)

@@ -26,8 +26,8 @@ type stopTarget struct {
 func cmdStop(ctx context.Context, e *env, args []string) int {
 	var hf hostFlags
 	fs := newFlagSet("stop", &hf)
-	sel := fs.String("server", "", "server selector")
-	all := fs.Bool("all", false, "stop every matching server")
+	sel := fs.String("server", "", "pick the server `SEL`: its port, pid, socket path or root dir")
+	all := fs.Bool("all", false, "stop every server of yours (that --server matches)")
 	var sl slurmFlags
 	addSlurmFlags(fs, &sl)
 	alias, err := parseHostArgs(fs, &hf, args)

@@ -49,7 +49,10 @@ func TestEditFileKeepsOwner(t *testing.T) {
 	if err := appendLine(ctx, cfg, "LocalForward 2 h:2"); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{cfg, cfg + fileedit.BackupSuffix, cfg + fileedit.LockSuffix} {
+	if _, err := os.Lstat(cfg + fileedit.LockSuffix); !os.IsNotExist(err) {
+		t.Errorf("lock file %s left beside the config (%v)", cfg+fileedit.LockSuffix, err)
+	}
+	for _, p := range []string{cfg, cfg + fileedit.BackupSuffix} {
 		if u, g := owner(t, p); u != uid || g != gid {
 			t.Errorf("%s owned by %d:%d, want %d:%d", p, u, g, uid, gid)
 		}

@@ -24,10 +24,15 @@ var ErrLocked = errors.New("another nbtunnel process is editing it")
 
 // FileLock is an advisory lock (flock on Unix, LockFileEx on Windows) on
 // path+LockSuffix. The operating system drops it when the process exits,
-// so a crashed nbtunnel never leaves a stale lock; the lock file itself is
-// left in place (removing it would race with the next locker).
+// so a crashed nbtunnel never leaves a stale lock. Unlock removes the lock
+// file, so nothing is left beside the user's file: on Unix it is removed
+// while still locked, and a locker that opened it before the removal
+// notices (the name no longer leads to the file it locked) and starts
+// again; on Windows it is removed after the unlock, which fails harmlessly
+// while another process has it open.
 type FileLock struct {
-	f *os.File
+	f    *os.File
+	name string
 }
 
 // LockFile takes the advisory lock for path (path should already be
@@ -39,6 +44,20 @@ func LockFile(ctx context.Context, path string, timeout time.Duration) (*FileLoc
 		timeout = DefaultLockTimeout
 	}
 	name := path + LockSuffix
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		l, err := lockOnce(ctx, path, name, timeout, deadline.C)
+		if l != nil || err != nil {
+			return l, err
+		}
+		// The file we locked was removed by the holder before us: again.
+	}
+}
+
+// lockOnce opens name and waits for its lock. A nil lock and nil error
+// mean the file was removed while we waited.
+func lockOnce(ctx context.Context, path, name string, timeout time.Duration, deadline <-chan time.Time) (*FileLock, error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 	if errors.Is(err, fs.ErrPermission) {
 		// A lock file another user (root) made: a read-only
@@ -56,8 +75,6 @@ func LockFile(ctx context.Context, path string, timeout time.Duration) (*FileLoc
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
 	}
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -67,11 +84,16 @@ func LockFile(ctx context.Context, path string, timeout time.Duration) (*FileLoc
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
 		if ok {
-			return &FileLock{f: f}, nil
+			if !sameFile(f, name) {
+				unlock(f)
+				f.Close()
+				return nil, nil
+			}
+			return &FileLock{f: f, name: name}, nil
 		}
 		select {
 		case <-tick.C:
-		case <-deadline.C:
+		case <-deadline:
 			f.Close()
 			return nil, fmt.Errorf("locking %s (lock file %s, waited %s): %w", path, name, timeout, ErrLocked)
 		case <-ctx.Done():
@@ -88,9 +110,25 @@ func (l *FileLock) Unlock() error {
 	}
 	f := l.f
 	l.f = nil
+	if removeWhileLocked {
+		os.Remove(l.name)
+	}
 	err := unlock(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if !removeWhileLocked {
+		os.Remove(l.name)
+	}
 	return err
+}
+
+// sameFile reports whether name still leads to the open file f.
+func sameFile(f *os.File, name string) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	ni, err := os.Stat(name)
+	return err == nil && os.SameFile(fi, ni)
 }

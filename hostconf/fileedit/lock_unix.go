@@ -70,3 +70,6 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// removeWhileLocked: a lock file can be unlinked while open and locked.
+const removeWhileLocked = true

@@ -37,3 +37,7 @@ func ownershipOf(os.FileInfo) *fileOwnership   { return nil }
 func chownFile(*os.File, *fileOwnership) error { return nil }
 func chownPath(string, *fileOwnership) error   { return nil }
 func syncDir(string) error                     { return nil }
+
+// removeWhileLocked: an open file cannot be removed; it is removed after
+// the unlock (and stays while another process has it open).
+const removeWhileLocked = false

@@ -5,6 +5,7 @@ package putty
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -111,4 +112,29 @@ func (puttyRegistryStore) HostKeys() (hostkeys.Checker, error) {
 		b.WriteString(n + " " + v + "\n")
 	}
 	return hostkeys.ParsePuttyHostKeys([]byte(b.String()), where), nil
+}
+
+// SessionNames lists the saved sessions under HKEY_CURRENT_USER,
+// sorted.
+func (puttyRegistryStore) SessionNames() ([]string, error) {
+	k, err := registry.OpenKey(registry.CURRENT_USER, puttyRegSessions, registry.ENUMERATE_SUB_KEYS)
+	if errors.Is(err, registry.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer k.Close()
+	keys, err := k.ReadSubKeyNames(-1)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, n := range keys {
+		if n = unescapePutty(n); n != "Default Settings" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
 }

@@ -13,6 +13,8 @@ import (
 // Found is what discovery learned about one host.
 type Found struct {
 	Remote jupyter.Remote
+	// Dirs are the runtime directories that exist on the host, as scanned.
+	Dirs []string
 	// Live are the servers that answered the probe through the connection,
 	// newest first.
 	Live []jupyter.Server
@@ -42,7 +44,7 @@ func Discover(ctx context.Context, c *sshclient.Client) (*Found, error) {
 		}
 		return nil, fmt.Errorf("looking for Jupyter servers: %w", perr)
 	}
-	f := &Found{Remote: d.Remote, Problems: d.Problems}
+	f := &Found{Remote: d.Remote, Dirs: d.Dirs, Problems: d.Problems}
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return c.DialContext(ctx, network, addr)
 	}

@@ -44,6 +44,10 @@ type Tunnel struct {
 	OnLink func(link string, s jupyter.Server, others []jupyter.Server)
 	// Logf receives status lines, with remote text unescaped.
 	Logf func(format string, args ...any)
+	// OnEvent, when set, is told of each change of the connection or the
+	// server besides a new link (OnLink). It is called from Run's
+	// goroutine and must not block for long.
+	OnEvent func(Event)
 	// Reconnect makes Run survive connection drops; without it Run returns
 	// when the connection ends.
 	Reconnect bool
@@ -51,6 +55,38 @@ type Tunnel struct {
 	Watch time.Duration
 
 	fwd *proxy.Forwarder
+}
+
+// EventKind says what happened to a tunnel.
+type EventKind string
+
+// The events besides a new link.
+const (
+	// EventConnectionLost: the SSH connection ended; Err says why.
+	EventConnectionLost EventKind = "connection_lost"
+	// EventReconnectFailed: an attempt to reconnect failed (said when its
+	// error first happens or changes); Err says why.
+	EventReconnectFailed EventKind = "reconnect_failed"
+	// EventReconnected: the connection is back.
+	EventReconnected EventKind = "reconnected"
+	// EventServerGone: the server stopped answering and none was found
+	// to take its place; Err says why.
+	EventServerGone EventKind = "server_gone"
+	// EventServerBack: after EventServerGone, a server answers again at
+	// the same link (a new link is reported through OnLink instead).
+	EventServerBack EventKind = "server_back"
+)
+
+// Event is one change reported to Tunnel.OnEvent.
+type Event struct {
+	Kind EventKind
+	Err  error
+}
+
+func (t *Tunnel) event(k EventKind, err error) {
+	if t.OnEvent != nil {
+		t.OnEvent(Event{Kind: k, Err: err})
+	}
 }
 
 // logf reports a status line. Lines carry text from the remote host (file
@@ -169,6 +205,7 @@ func (t *Tunnel) Run(ctx context.Context) error {
 			return err
 		}
 		t.fwd.SetTarget(nil, "", "")
+		t.event(EventConnectionLost, err)
 		t.logf("connection to %s lost (%v); reconnecting", t.Host.Alias, err)
 		c = t.reconnect(ctx)
 		if c == nil {
@@ -221,6 +258,9 @@ func (t *Tunnel) watch(ctx context.Context, c *sshclient.Client, s *jupyter.Serv
 			_, err := jupyter.ProbeUsable(pctx, dial, *s)
 			cancel()
 			if err == nil {
+				if gone {
+					t.event(EventServerBack, nil)
+				}
 				gone = false
 				continue
 			}
@@ -249,6 +289,7 @@ func (t *Tunnel) watch(ctx context.Context, c *sshclient.Client, s *jupyter.Serv
 				return ctx.Err()
 			}
 			if !gone {
+				t.event(EventServerGone, perr)
 				t.logf("the Jupyter server on %s is gone (%v); watching for a new one", t.Host.Alias, perr)
 				gone = true
 			}
@@ -265,10 +306,13 @@ func (t *Tunnel) watch(ctx context.Context, c *sshclient.Client, s *jupyter.Serv
 			if wasGone {
 				network, addr := s.Target()
 				t.fwd.SetTarget(c, network, addr)
+				t.event(EventServerBack, nil)
 			}
 			continue
 		}
-		t.switchTo(c, s, ns, others)
+		if !t.switchTo(c, s, ns, others) && wasGone {
+			t.event(EventServerBack, nil)
+		}
 	}
 }
 
@@ -283,8 +327,9 @@ func sameServer(s jupyter.Server, live []jupyter.Server) bool {
 	return false
 }
 
-// switchTo points the forward at ns and reports a changed link.
-func (t *Tunnel) switchTo(c *sshclient.Client, s *jupyter.Server, ns jupyter.Server, others []jupyter.Server) {
+// switchTo points the forward at ns and reports a changed link (and
+// whether it changed).
+func (t *Tunnel) switchTo(c *sshclient.Client, s *jupyter.Server, ns jupyter.Server, others []jupyter.Server) bool {
 	network, addr := ns.Target()
 	t.fwd.SetTarget(c, network, addr)
 	oldLink, newLink := s.Link(t.fwd.Port()), ns.Link(t.fwd.Port())
@@ -292,6 +337,7 @@ func (t *Tunnel) switchTo(c *sshclient.Client, s *jupyter.Server, ns jupyter.Ser
 	if oldLink != newLink && t.OnLink != nil {
 		t.OnLink(newLink, ns, others)
 	}
+	return oldLink != newLink
 }
 
 // refresh re-discovers after a reconnect and points the forward anew. It
@@ -302,9 +348,12 @@ func (t *Tunnel) refresh(ctx context.Context, c *sshclient.Client, s *jupyter.Se
 		// Keep the old target: the server may come back on the same port.
 		network, addr := s.Target()
 		t.fwd.SetTarget(c, network, addr)
+		t.event(EventReconnected, nil)
+		t.event(EventServerGone, err)
 		t.logf("reconnected to %s, but %v; watching for a server", t.Host.Alias, err)
 		return true
 	}
+	t.event(EventReconnected, nil)
 	t.logf("reconnected to %s", t.Host.Alias)
 	t.switchTo(c, s, ns, others)
 	return false
@@ -340,6 +389,7 @@ func (t *Tunnel) reconnect(ctx context.Context) *sshclient.Client {
 			// A host key that changed while we were away is never
 			// retried into acceptance: the error stays the same and is
 			// said once.
+			t.event(EventReconnectFailed, err)
 			t.logf("reconnecting to %s: %v; retrying", t.Host.Alias, err)
 			last = msg
 		} else {

@@ -133,7 +133,13 @@ type fakeJupyter struct {
 
 func startFakeJupyter(t *testing.T, r *remote, token string) *fakeJupyter {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	return startFakeJupyterAt(t, r, token, "127.0.0.1:0")
+}
+
+// startFakeJupyterAt is startFakeJupyter listening on addr.
+func startFakeJupyterAt(t *testing.T, r *remote, token, addr string) *fakeJupyter {
+	t.Helper()
+	ln, err := net.Listen("tcp4", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +242,8 @@ func runTunnel(t *testing.T, r *remote, configure func(*tunnel.Tunnel)) (*tunnel
 		Listen: func(ctx context.Context, _ jupyter.Server) (*proxy.Forwarder, error) {
 			return proxy.Listen(ctx, 0)
 		},
-		OnLink: func(link string, _ jupyter.Server, _ []jupyter.Server) { tr.links <- link },
+		OnLink:  func(link string, _ jupyter.Server, _ []jupyter.Server) { tr.links <- link },
+		OnEvent: func(ev tunnel.Event) { log.logf("event %s: %v", ev.Kind, ev.Err) },
 	}
 	if configure != nil {
 		configure(tr.tun)
@@ -368,6 +375,12 @@ func TestTunnelReconnects(t *testing.T) {
 			}
 			waitFor(t, "a reconnect", func() bool { return tr.log.count("reconnected to fake") > 0 })
 			waitAnswers(t, tr, link, j.Token)
+			// OnEvent heard the loss (with its cause), then the reconnect.
+			events := tr.log.String()
+			lost, back := strings.Index(events, "event connection_lost: "), strings.Index(events, "event reconnected: <nil>")
+			if lost < 0 || back < lost || strings.HasPrefix(events[lost:], "event connection_lost: <nil>") {
+				t.Errorf("events: want connection_lost with an error, then reconnected; log:\n%s", events)
+			}
 			select {
 			case l := <-tr.links:
 				t.Errorf("OnLink called again with %q after a reconnect to the same server", l)
@@ -458,8 +471,31 @@ func TestTunnelServerGoneOnce(t *testing.T) {
 	if n := tr.log.count("is gone"); n != 1 {
 		t.Errorf("the gone message was logged %d times, want once; log:\n%s", n, tr.log)
 	}
+	if n := tr.log.count("event server_gone: "); n != 1 {
+		t.Errorf("OnEvent heard server_gone %d times, want once; log:\n%s", n, tr.log)
+	}
 	j2 := startFakeJupyter(t, r, "tok-back")
 	mustAnswer(t, tr.link(), j2.Token)
+}
+
+// A server that comes back at the same link (same port and token) is
+// reported to OnEvent as server_back, and no new link is made.
+func TestTunnelServerBackSameLink(t *testing.T) {
+	leakCheck(t)
+	r := newRemote(t, nil)
+	j := startFakeJupyter(t, r, "tok-same")
+	tr, link := runTunnel(t, r, nil)
+	mustAnswer(t, link, j.Token)
+	j.stop()
+	waitFor(t, "the gone event", func() bool { return tr.log.count("event server_gone: ") > 0 })
+	j2 := startFakeJupyterAt(t, r, "tok-same", fmt.Sprintf("127.0.0.1:%d", j.Port))
+	waitFor(t, "the back event", func() bool { return tr.log.count("event server_back: <nil>") > 0 })
+	mustAnswer(t, link, j2.Token)
+	select {
+	case l := <-tr.links:
+		t.Errorf("OnLink called with %q for a server back at the same link", l)
+	default:
+	}
 }
 
 // Without Reconnect, Run ends with the connection.
