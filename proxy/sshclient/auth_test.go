@@ -64,7 +64,7 @@ func TestDialAuthError(t *testing.T) {
 			host, port, _ := net.SplitHostPort(srv.Addr)
 			p, _ := strconv.Atoi(port)
 			h := &hostconf.Host{Alias: "fake", HostName: host, Port: p, User: "test", IdentityAgent: "none",
-				HostKeys: fixedHostKey{srv.HostKey}}
+				HostKeys: sshtest.FixedHostKey{Key: srv.HostKey}}
 			o := sshclient.Options{}
 			if tt.prompter != nil {
 				o.Prompter = tt.prompter

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
+	"github.com/nbtunnel/nbtunnel/internal/sshtest"
 	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 )
 
@@ -22,18 +23,18 @@ import (
 // noticed by keepalives: the client closes after ServerAliveCountMax
 // unanswered ones and says so.
 func TestKeepaliveClosesStalledConnection(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, func(h *hostconf.Host) {
+	sshtest.LeakCheck(t)
+	r := sshtest.NewRemote(t, func(h *hostconf.Host) {
 		h.ServerAliveInterval = 10 * time.Millisecond
 		h.ServerAliveCountMax = 3
 	})
-	log := &logRecorder{}
-	c, err := sshclient.Dial(context.Background(), r.Host, sshclient.Options{Logf: log.logf})
+	log := &sshtest.LogRecorder{}
+	c, err := sshclient.Dial(context.Background(), r.Host, sshclient.Options{Logf: log.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	waitFor(t, "a keepalive", func() bool { return r.Keepalives() >= 1 })
+	sshtest.WaitFor(t, "a keepalive", func() bool { return r.Keepalives() >= 1 })
 	r.Stall()
 	defer r.Resume()
 	select {
@@ -41,7 +42,7 @@ func TestKeepaliveClosesStalledConnection(t *testing.T) {
 	case <-time.After(ioTimeout):
 		t.Fatalf("the client did not close a stalled connection within %v; log:\n%s", ioTimeout, log)
 	}
-	if n := log.count("did not answer 3 keepalives"); n != 1 {
+	if n := log.Count("did not answer 3 keepalives"); n != 1 {
 		t.Errorf("log has %d lines saying 3 keepalives went unanswered, want 1:\n%s", n, log)
 	}
 }
@@ -49,8 +50,8 @@ func TestKeepaliveClosesStalledConnection(t *testing.T) {
 // Keepalives answered with a failure (as OpenSSH answers them) keep the
 // connection up, however many are sent.
 func TestKeepaliveKeepsHealthyConnection(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, func(h *hostconf.Host) {
+	sshtest.LeakCheck(t)
+	r := sshtest.NewRemote(t, func(h *hostconf.Host) {
 		h.ServerAliveInterval = 5 * time.Millisecond
 		h.ServerAliveCountMax = 1
 	})
@@ -59,7 +60,7 @@ func TestKeepaliveKeepsHealthyConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	waitFor(t, "20 keepalives", func() bool { return r.Keepalives() >= 20 })
+	sshtest.WaitFor(t, "20 keepalives", func() bool { return r.Keepalives() >= 20 })
 	select {
 	case <-c.Done():
 		t.Fatalf("a healthy connection was closed: %v", c.Err())
@@ -149,7 +150,7 @@ func (rec *recorder) serve() {
 // available and used for authentication; the recorder does see such a
 // request when one is made (a control), so its silence means something.
 func TestDialNeverForwardsAgent(t *testing.T) {
-	leakCheck(t)
+	sshtest.LeakCheck(t)
 	_, hostPriv, _ := ed25519.GenerateKey(rand.Reader)
 	hostSigner, err := ssh.NewSignerFromKey(hostPriv)
 	if err != nil {
@@ -213,7 +214,7 @@ func TestDialNeverForwardsAgent(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	h := &hostconf.Host{
 		Alias: "rec", HostName: "127.0.0.1", Port: port, User: "u",
-		HostKeys:            fixedHostKey{hostSigner.PublicKey()},
+		HostKeys:            sshtest.FixedHostKey{Key: hostSigner.PublicKey()},
 		ServerAliveInterval: 5 * time.Millisecond,
 	}
 	ctx := context.Background()
@@ -233,7 +234,7 @@ func TestDialNeverForwardsAgent(t *testing.T) {
 		conn.Close()
 		t.Errorf("the recorder accepted a forward")
 	}
-	waitFor(t, "a keepalive", func() bool {
+	sshtest.WaitFor(t, "a keepalive", func() bool {
 		for _, s := range rec.seen() {
 			if s == "global keepalive@openssh.com" {
 				return true

@@ -2,10 +2,7 @@ package tunnel_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -13,17 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"go.uber.org/goleak"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/internal/sshtest"
@@ -41,86 +33,6 @@ import (
 // ioTimeout bounds every wait in these tests.
 const ioTimeout = 30 * time.Second
 
-// fixedHostKey accepts only one host key.
-type fixedHostKey struct{ key ssh.PublicKey }
-
-func (f fixedHostKey) Callback(string) ssh.HostKeyCallback { return ssh.FixedHostKey(f.key) }
-func (f fixedHostKey) Algorithms(string) []string          { return nil }
-
-// remote is an sshtest server that runs the discovery script in a shell
-// whose HOME is Home.
-type remote struct {
-	*sshtest.Server
-	Home  string
-	Host  *hostconf.Host
-	execs atomic.Int64
-}
-
-func newRemote(t *testing.T, configure func(*hostconf.Host)) *remote {
-	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "id_ed25519")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sshPub, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &remote{Home: filepath.Join(dir, "home")}
-	if err := os.MkdirAll(filepath.Join(r.Home, ".local", "share", "jupyter", "runtime"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	r.Server = sshtest.NewServer(t, sshtest.Options{AuthorizedKey: sshPub, Exec: r.exec})
-	host, port, _ := net.SplitHostPort(r.Addr)
-	p, _ := strconv.Atoi(port)
-	r.Host = &hostconf.Host{
-		Alias:         "fake",
-		HostName:      host,
-		Port:          p,
-		User:          "test",
-		IdentityFiles: []string{keyFile},
-		IdentityAgent: "none",
-		HostKeys:      fixedHostKey{r.HostKey},
-	}
-	if configure != nil {
-		configure(r.Host)
-	}
-	return r
-}
-
-// exec runs "sh -s" (the discovery command) in a real shell.
-func (r *remote) exec(cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
-	r.execs.Add(1)
-	if cmd != jupyter.DiscoveryCommand() {
-		fmt.Fprintf(stderr, "unexpected command %q\n", cmd)
-		return 127
-	}
-	c := exec.Command("/bin/sh", "-s")
-	c.Env = []string{"HOME=" + r.Home, "PATH=/usr/bin:/bin", "USER=test"}
-	c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
-	if err := c.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		return 126
-	}
-	return 0
-}
-
-func (r *remote) runtimeDir() string {
-	return filepath.Join(r.Home, ".local", "share", "jupyter", "runtime")
-}
-
 // fakeJupyter answers GET BASE/api and BASE/api/status (with the token) as
 // Jupyter does, and has a runtime file naming this test process's pid.
 type fakeJupyter struct {
@@ -131,13 +43,13 @@ type fakeJupyter struct {
 	done  chan struct{}
 }
 
-func startFakeJupyter(t *testing.T, r *remote, token string) *fakeJupyter {
+func startFakeJupyter(t *testing.T, r *sshtest.Remote, token string) *fakeJupyter {
 	t.Helper()
 	return startFakeJupyterAt(t, r, token, "127.0.0.1:0")
 }
 
 // startFakeJupyterAt is startFakeJupyter listening on addr.
-func startFakeJupyterAt(t *testing.T, r *remote, token, addr string) *fakeJupyter {
+func startFakeJupyterAt(t *testing.T, r *sshtest.Remote, token, addr string) *fakeJupyter {
 	t.Helper()
 	ln, err := net.Listen("tcp4", addr)
 	if err != nil {
@@ -168,7 +80,7 @@ func startFakeJupyterAt(t *testing.T, r *remote, token, addr string) *fakeJupyte
 		j.srv.Serve(ln)
 	}()
 	pid := os.Getpid()
-	j.file = filepath.Join(r.runtimeDir(), fmt.Sprintf("nbserver-%d.json", pid))
+	j.file = filepath.Join(r.RuntimeDir(), fmt.Sprintf("nbserver-%d.json", pid))
 	data, _ := json.Marshal(map[string]any{
 		"pid": pid, "port": j.Port, "token": token, "base_url": "/", "hostname": "127.0.0.1",
 		"notebook_dir": r.Home, "password": false, "secure": false, "url": "http://127.0.0.1:" + strconv.Itoa(j.Port) + "/",
@@ -187,41 +99,11 @@ func (j *fakeJupyter) stop() {
 	<-j.done
 }
 
-// logRecorder collects Logf lines.
-type logRecorder struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logRecorder) logf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
-}
-
-func (l *logRecorder) count(sub string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, s := range l.lines {
-		if strings.Contains(s, sub) {
-			n++
-		}
-	}
-	return n
-}
-
-func (l *logRecorder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
-
 // tunnelRun is a Tunnel running in the background.
 type tunnelRun struct {
 	t      *testing.T
 	tun    *tunnel.Tunnel
-	log    *logRecorder
+	log    *sshtest.LogRecorder
 	links  chan string
 	cancel context.CancelFunc
 	done   chan error
@@ -229,21 +111,21 @@ type tunnelRun struct {
 
 // runTunnel starts t.Run and waits for the first link. The tunnel is
 // cancelled, and Run's nil return checked, when the test ends.
-func runTunnel(t *testing.T, r *remote, configure func(*tunnel.Tunnel)) (*tunnelRun, string) {
+func runTunnel(t *testing.T, r *sshtest.Remote, configure func(*tunnel.Tunnel)) (*tunnelRun, string) {
 	t.Helper()
-	log := &logRecorder{}
+	log := &sshtest.LogRecorder{}
 	tr := &tunnelRun{t: t, log: log, links: make(chan string, 16), done: make(chan error, 1)}
 	tr.tun = &tunnel.Tunnel{
 		Host:      r.Host,
-		Options:   sshclient.Options{Logf: log.logf},
+		Options:   sshclient.Options{Logf: log.Logf},
 		Reconnect: true,
 		Watch:     20 * time.Millisecond,
-		Logf:      log.logf,
+		Logf:      log.Logf,
 		Listen: func(ctx context.Context, _ jupyter.Server) (*proxy.Forwarder, error) {
 			return proxy.Listen(ctx, 0)
 		},
 		OnLink:  func(link string, _ jupyter.Server, _ []jupyter.Server) { tr.links <- link },
-		OnEvent: func(ev tunnel.Event) { log.logf("event %s: %v", ev.Kind, ev.Err) },
+		OnEvent: func(ev tunnel.Event) { log.Logf("event %s: %v", ev.Kind, ev.Err) },
 	}
 	if configure != nil {
 		configure(tr.tun)
@@ -321,15 +203,9 @@ func waitAnswers(t *testing.T, tr *tunnelRun, link, token string) {
 	}
 }
 
-func leakCheck(t *testing.T) {
-	t.Helper()
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
-}
-
 func TestTunnelFirstLink(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, nil)
+	sshtest.LeakCheck(t)
+	r := sshtest.NewRemote(t, nil)
 	j := startFakeJupyter(t, r, "tok-first")
 	_, link := runTunnel(t, r, nil)
 	u, err := url.Parse(link)
@@ -351,17 +227,17 @@ func TestTunnelFirstLink(t *testing.T) {
 func TestTunnelReconnects(t *testing.T) {
 	faults := []struct {
 		name   string
-		inject func(*remote)
-		heal   func(*remote)
+		inject func(*sshtest.Remote)
+		heal   func(*sshtest.Remote)
 	}{
-		{"drop", (*remote).DropAll, nil},
-		{"garbage", (*remote).SendGarbage, nil},
-		{"stall", (*remote).Stall, (*remote).Resume},
+		{"drop", (*sshtest.Remote).DropAll, nil},
+		{"garbage", (*sshtest.Remote).SendGarbage, nil},
+		{"stall", (*sshtest.Remote).Stall, (*sshtest.Remote).Resume},
 	}
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
-			leakCheck(t)
-			r := newRemote(t, func(h *hostconf.Host) {
+			sshtest.LeakCheck(t)
+			r := sshtest.NewRemote(t, func(h *hostconf.Host) {
 				h.ServerAliveInterval = 20 * time.Millisecond
 				h.ServerAliveCountMax = 2
 			})
@@ -369,11 +245,11 @@ func TestTunnelReconnects(t *testing.T) {
 			tr, link := runTunnel(t, r, nil)
 			mustAnswer(t, link, j.Token)
 			f.inject(r)
-			waitFor(t, "the connection loss to be logged", func() bool { return tr.log.count("connection to fake lost") > 0 })
+			sshtest.WaitFor(t, "the connection loss to be logged", func() bool { return tr.log.Count("connection to fake lost") > 0 })
 			if f.heal != nil {
 				f.heal(r)
 			}
-			waitFor(t, "a reconnect", func() bool { return tr.log.count("reconnected to fake") > 0 })
+			sshtest.WaitFor(t, "a reconnect", func() bool { return tr.log.Count("reconnected to fake") > 0 })
 			waitAnswers(t, tr, link, j.Token)
 			// OnEvent heard the loss (with its cause), then the reconnect.
 			events := tr.log.String()
@@ -393,8 +269,8 @@ func TestTunnelReconnects(t *testing.T) {
 // Connections that arrive while the tunnel reconnects wait for the new
 // connection instead of being reset.
 func TestTunnelConnectionsWaitDuringReconnect(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, nil)
+	sshtest.LeakCheck(t)
+	r := sshtest.NewRemote(t, nil)
 	j := startFakeJupyter(t, r, "tok-wait")
 	var calls atomic.Int32
 	gate := make(chan struct{})
@@ -411,7 +287,7 @@ func TestTunnelConnectionsWaitDuringReconnect(t *testing.T) {
 		}
 	})
 	r.DropAll()
-	waitFor(t, "the reconnect to begin", func() bool { return calls.Load() == 2 })
+	sshtest.WaitFor(t, "the reconnect to begin", func() bool { return calls.Load() == 2 })
 	type result struct {
 		code int
 		body string
@@ -423,7 +299,7 @@ func TestTunnelConnectionsWaitDuringReconnect(t *testing.T) {
 		got <- result{code, body, err}
 	}()
 	fwd := tr.tun.Forwarder()
-	waitFor(t, "the request to wait for a connection", func() bool { return fwd.Stats().Waiting == 1 })
+	sshtest.WaitFor(t, "the request to wait for a connection", func() bool { return fwd.Stats().Waiting == 1 })
 	close(gate)
 	res := <-got
 	if res.err != nil || res.code != 200 || res.body != "tree of "+j.Token {
@@ -437,8 +313,8 @@ func TestTunnelConnectionsWaitDuringReconnect(t *testing.T) {
 // A server that restarts with a new token and port gets a new link on the
 // same local port.
 func TestTunnelServerRestart(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, nil)
+	sshtest.LeakCheck(t)
+	r := sshtest.NewRemote(t, nil)
 	j := startFakeJupyter(t, r, "tok-old")
 	tr, link := runTunnel(t, r, nil)
 	mustAnswer(t, link, j.Token)
@@ -459,19 +335,19 @@ func TestTunnelServerRestart(t *testing.T) {
 // A server that is gone is reported once, however many watch rounds pass,
 // and a server that comes back is picked up.
 func TestTunnelServerGoneOnce(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, nil)
+	sshtest.LeakCheck(t)
+	r := sshtest.NewRemote(t, nil)
 	j := startFakeJupyter(t, r, "tok-gone")
 	tr, link := runTunnel(t, r, nil)
 	mustAnswer(t, link, j.Token)
 	j.stop()
-	waitFor(t, "the gone message", func() bool { return tr.log.count("is gone") > 0 })
-	seen := r.execs.Load()
-	waitFor(t, "more discovery rounds", func() bool { return r.execs.Load() >= seen+3 })
-	if n := tr.log.count("is gone"); n != 1 {
+	sshtest.WaitFor(t, "the gone message", func() bool { return tr.log.Count("is gone") > 0 })
+	seen := r.Execs()
+	sshtest.WaitFor(t, "more discovery rounds", func() bool { return r.Execs() >= seen+3 })
+	if n := tr.log.Count("is gone"); n != 1 {
 		t.Errorf("the gone message was logged %d times, want once; log:\n%s", n, tr.log)
 	}
-	if n := tr.log.count("event server_gone: "); n != 1 {
+	if n := tr.log.Count("event server_gone: "); n != 1 {
 		t.Errorf("OnEvent heard server_gone %d times, want once; log:\n%s", n, tr.log)
 	}
 	j2 := startFakeJupyter(t, r, "tok-back")
@@ -481,15 +357,15 @@ func TestTunnelServerGoneOnce(t *testing.T) {
 // A server that comes back at the same link (same port and token) is
 // reported to OnEvent as server_back, and no new link is made.
 func TestTunnelServerBackSameLink(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, nil)
+	sshtest.LeakCheck(t)
+	r := sshtest.NewRemote(t, nil)
 	j := startFakeJupyter(t, r, "tok-same")
 	tr, link := runTunnel(t, r, nil)
 	mustAnswer(t, link, j.Token)
 	j.stop()
-	waitFor(t, "the gone event", func() bool { return tr.log.count("event server_gone: ") > 0 })
+	sshtest.WaitFor(t, "the gone event", func() bool { return tr.log.Count("event server_gone: ") > 0 })
 	j2 := startFakeJupyterAt(t, r, "tok-same", fmt.Sprintf("127.0.0.1:%d", j.Port))
-	waitFor(t, "the back event", func() bool { return tr.log.count("event server_back: <nil>") > 0 })
+	sshtest.WaitFor(t, "the back event", func() bool { return tr.log.Count("event server_back: <nil>") > 0 })
 	mustAnswer(t, link, j2.Token)
 	select {
 	case l := <-tr.links:
@@ -500,16 +376,16 @@ func TestTunnelServerBackSameLink(t *testing.T) {
 
 // Without Reconnect, Run ends with the connection.
 func TestTunnelNoReconnect(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, nil)
+	sshtest.LeakCheck(t)
+	r := sshtest.NewRemote(t, nil)
 	startFakeJupyter(t, r, "tok-once")
-	log := &logRecorder{}
+	log := &sshtest.LogRecorder{}
 	links := make(chan string, 1)
 	tun := &tunnel.Tunnel{
 		Host:    r.Host,
-		Options: sshclient.Options{Logf: log.logf},
+		Options: sshclient.Options{Logf: log.Logf},
 		Watch:   time.Hour,
-		Logf:    log.logf,
+		Logf:    log.Logf,
 		Listen: func(ctx context.Context, _ jupyter.Server) (*proxy.Forwarder, error) {
 			return proxy.Listen(ctx, 0)
 		},
@@ -532,10 +408,10 @@ func TestTunnelNoReconnect(t *testing.T) {
 }
 
 // Cancelling Run closes the listener and the connections it serves, and
-// leaves no goroutine behind (leakCheck).
+// leaves no goroutine behind (sshtest.LeakCheck).
 func TestTunnelCancelClosesEverything(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, nil)
+	sshtest.LeakCheck(t)
+	r := sshtest.NewRemote(t, nil)
 	startFakeJupyter(t, r, "tok-cancel")
 	tr, _ := runTunnel(t, r, nil)
 	addr := tr.tun.Forwarder().Addr()
@@ -545,7 +421,7 @@ func TestTunnelCancelClosesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	waitFor(t, "the held connection to be forwarded", func() bool { return r.Channels() >= 1 && tr.tun.Forwarder().Stats().Active == 1 })
+	sshtest.WaitFor(t, "the held connection to be forwarded", func() bool { return r.Channels() >= 1 && tr.tun.Forwarder().Stats().Active == 1 })
 	if err := tr.stop(); err != nil {
 		t.Fatalf("Run after cancel = %v, want nil", err)
 	}
@@ -557,19 +433,19 @@ func TestTunnelCancelClosesEverything(t *testing.T) {
 		c2.Close()
 		t.Errorf("the local port still accepts after Run returned")
 	}
-	waitFor(t, "the ssh connection to close", func() bool { return r.Conns() == 0 })
+	sshtest.WaitFor(t, "the ssh connection to close", func() bool { return r.Conns() == 0 })
 }
 
 // While the host stays down the tunnel retries, says so once (repeats go
 // to Options.Logf, shown with -v only), and returns promptly when cancelled.
 func TestTunnelRetriesQuietlyAndCancels(t *testing.T) {
-	leakCheck(t)
-	r := newRemote(t, nil)
+	sshtest.LeakCheck(t)
+	r := sshtest.NewRemote(t, nil)
 	startFakeJupyter(t, r, "tok-down")
 	var down atomic.Bool
-	verbose := &logRecorder{}
+	verbose := &sshtest.LogRecorder{}
 	tr, _ := runTunnel(t, r, func(tun *tunnel.Tunnel) {
-		tun.Options.Logf = verbose.logf
+		tun.Options.Logf = verbose.Logf
 		tun.Connect = func(ctx context.Context) (*sshclient.Client, error) {
 			if down.Load() {
 				return nil, errors.New("connecting to 127.0.0.1:1: connection refused")
@@ -579,23 +455,11 @@ func TestTunnelRetriesQuietlyAndCancels(t *testing.T) {
 	})
 	down.Store(true)
 	r.DropAll()
-	waitFor(t, "repeated reconnect attempts", func() bool { return verbose.count("next try in") >= 3 })
-	if n := tr.log.count("reconnecting to fake"); n != 1 {
+	sshtest.WaitFor(t, "repeated reconnect attempts", func() bool { return verbose.Count("next try in") >= 3 })
+	if n := tr.log.Count("reconnecting to fake"); n != 1 {
 		t.Errorf("the reconnect failure was said %d times, want once; log:\n%s", n, tr.log)
 	}
 	if err := tr.stop(); err != nil {
 		t.Errorf("Run after cancel = %v, want nil", err)
-	}
-}
-
-// waitFor polls cond until it holds or ioTimeout passes.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(ioTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
