@@ -34,52 +34,16 @@ func osPipes(t *testing.T) (stdin, stdinW, stdoutR, stdout *os.File) {
 	return stdin, stdinW, stdoutR, stdout
 }
 
-func TestRelayOSPipesHalfClose(t *testing.T) {
-	remote, far := tcpPair(t)
+// osPipeEnds is osPipes as relayEnds.
+func osPipeEnds(t *testing.T) relayEnds {
+	t.Helper()
 	stdin, stdinW, stdoutR, stdout := osPipes(t)
-	res := relayResult(context.Background(), stdin, stdout, remote)
-
-	// stdin EOF reaches the far end as EOF, and the far end can still answer.
-	io.WriteString(stdinW, "request")
-	stdinW.Close()
-	got, err := io.ReadAll(far)
-	if err != nil || string(got) != "request" {
-		t.Fatalf("far end read %q, %v; want %q then EOF", got, err, "request")
-	}
-	io.WriteString(far, "response")
-	far.CloseWrite()
-	// Remote EOF closes stdout.
-	out, err := io.ReadAll(stdoutR)
-	if err != nil || string(out) != "response" {
-		t.Errorf("stdout = %q, %v; want %q then EOF", out, err, "response")
-	}
-	if err := <-res; err != nil {
-		t.Errorf("Relay = %v, want nil", err)
-	}
+	return relayEnds{stdin: stdin, stdinW: stdinW, stdoutR: stdoutR, stdout: stdout}
 }
 
-func TestRelayOSPipesRemoteEOFFirst(t *testing.T) {
-	remote, far := tcpPair(t)
-	stdin, stdinW, stdoutR, stdout := osPipes(t)
-	res := relayResult(context.Background(), stdin, stdout, remote)
+func TestRelayOSPipesHalfClose(t *testing.T) { testRelayHalfClose(t, osPipeEnds(t)) }
 
-	io.WriteString(far, "banner")
-	far.CloseWrite()
-	out, err := io.ReadAll(stdoutR)
-	if err != nil || string(out) != "banner" {
-		t.Fatalf("stdout = %q, %v; want %q then EOF", out, err, "banner")
-	}
-	// stdin still flows after the remote's EOF.
-	io.WriteString(stdinW, "late")
-	stdinW.Close()
-	got, err := io.ReadAll(far)
-	if err != nil || string(got) != "late" {
-		t.Errorf("far end read %q, %v; want %q", got, err, "late")
-	}
-	if err := <-res; err != nil {
-		t.Errorf("Relay = %v, want nil", err)
-	}
-}
+func TestRelayOSPipesRemoteEOFFirst(t *testing.T) { testRelayRemoteEOFFirst(t, osPipeEnds(t)) }
 
 // TestRelayOSPipesBulk moves more than every buffer in the way holds, both ways at once, through a far
 // end that echoes in small slow pieces: the relay has to wait for room on each side many times.

@@ -50,15 +50,32 @@ func relayResult(ctx context.Context, stdin io.Reader, stdout io.Writer, remote 
 	return res
 }
 
-func TestRelayHalfClose(t *testing.T) {
-	remote, far := tcpPair(t)
+// relayEnds are stdin and stdout as Relay gets them (stdin, stdout) and the test's ends of the same pipes
+// (stdinW, stdoutR).
+type relayEnds struct {
+	stdin   io.Reader
+	stdinW  io.WriteCloser
+	stdoutR io.Reader
+	stdout  io.Writer
+}
+
+// memPipes returns relayEnds made of two io.Pipes.
+func memPipes() relayEnds {
 	stdinR, stdinW := io.Pipe()
 	stdoutR, stdoutW := io.Pipe()
-	res := relayResult(context.Background(), stdinR, stdoutW, remote)
+	return relayEnds{stdin: stdinR, stdinW: stdinW, stdoutR: stdoutR, stdout: stdoutW}
+}
+
+func TestRelayHalfClose(t *testing.T) { testRelayHalfClose(t, memPipes()) }
+
+// testRelayHalfClose: stdin's EOF reaches the far end, which can still answer, and its EOF closes stdout.
+func testRelayHalfClose(t *testing.T, p relayEnds) {
+	remote, far := tcpPair(t)
+	res := relayResult(context.Background(), p.stdin, p.stdout, remote)
 
 	// stdin EOF reaches the far end as EOF, and the far end can still answer.
-	io.WriteString(stdinW, "request")
-	stdinW.Close()
+	io.WriteString(p.stdinW, "request")
+	p.stdinW.Close()
 	got, err := io.ReadAll(far)
 	if err != nil || string(got) != "request" {
 		t.Fatalf("far end read %q, %v; want %q then EOF", got, err, "request")
@@ -66,7 +83,7 @@ func TestRelayHalfClose(t *testing.T) {
 	io.WriteString(far, "response")
 	far.CloseWrite()
 	// Remote EOF closes stdout.
-	out, err := io.ReadAll(stdoutR)
+	out, err := io.ReadAll(p.stdoutR)
 	if err != nil || string(out) != "response" {
 		t.Errorf("stdout = %q, %v; want %q then EOF", out, err, "response")
 	}
@@ -75,21 +92,22 @@ func TestRelayHalfClose(t *testing.T) {
 	}
 }
 
-func TestRelayRemoteEOFFirst(t *testing.T) {
+func TestRelayRemoteEOFFirst(t *testing.T) { testRelayRemoteEOFFirst(t, memPipes()) }
+
+// testRelayRemoteEOFFirst: the remote's EOF closes stdout, and stdin still flows after it.
+func testRelayRemoteEOFFirst(t *testing.T, p relayEnds) {
 	remote, far := tcpPair(t)
-	stdinR, stdinW := io.Pipe()
-	stdoutR, stdoutW := io.Pipe()
-	res := relayResult(context.Background(), stdinR, stdoutW, remote)
+	res := relayResult(context.Background(), p.stdin, p.stdout, remote)
 
 	io.WriteString(far, "banner")
 	far.CloseWrite()
-	out, err := io.ReadAll(stdoutR)
+	out, err := io.ReadAll(p.stdoutR)
 	if err != nil || string(out) != "banner" {
 		t.Fatalf("stdout = %q, %v; want %q then EOF", out, err, "banner")
 	}
 	// stdin still flows after the remote's EOF.
-	io.WriteString(stdinW, "late")
-	stdinW.Close()
+	io.WriteString(p.stdinW, "late")
+	p.stdinW.Close()
 	got, err := io.ReadAll(far)
 	if err != nil || string(got) != "late" {
 		t.Errorf("far end read %q, %v; want %q", got, err, "late")
