@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 )
 
 // A port's claim says "this process serves the forward on 127.0.0.1:PORT".
@@ -43,13 +45,15 @@ func openClaim(getenv func(string) string, port int) (*os.File, error) {
 }
 
 // tryClaim takes port's claim when no other process holds it; it returns
-// nil and no error when one does.
+// nil and no error when one does. Where the platform has no file locks a
+// claim is always free: sessions do not share forwards, each forwards a
+// port of its own.
 func tryClaim(getenv func(string) string, port int) (*portClaim, error) {
 	f, err := openClaim(getenv, port)
 	if err != nil {
 		return nil, err
 	}
-	ok, err := lockNow(f)
+	ok, err := fileedit.TryLock(f)
 	if err != nil || !ok {
 		f.Close()
 		if err != nil {
@@ -69,7 +73,7 @@ func waitClaim(ctx context.Context, getenv func(string) string, port int) (*port
 		return nil, err
 	}
 	got := make(chan error, 1)
-	go func() { got <- lockWait(f) }()
+	go func() { got <- fileedit.WaitLock(f) }()
 	select {
 	case err := <-got:
 		if err != nil {

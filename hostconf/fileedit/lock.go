@@ -123,6 +123,22 @@ func (l *FileLock) Unlock() error {
 	return err
 }
 
+// TryLock takes an exclusive advisory lock on the open file f (flock on
+// Unix, LockFileEx on its first byte on Windows) without waiting; false
+// means another open file (description or handle) holds it. The lock lasts
+// until Unlock or until f is closed. Where the platform has no such locks,
+// TryLock takes nothing and returns true.
+func TryLock(f *os.File) (bool, error) { return tryLock(f) }
+
+// WaitLock takes the lock TryLock takes, blocking until it is free. It
+// cannot be interrupted: a caller that gives up waiting closes f once
+// WaitLock returns. On Windows f must be opened for synchronous I/O (as
+// os.OpenFile opens it).
+func WaitLock(f *os.File) error { return waitLock(f) }
+
+// Unlock releases a lock TryLock or WaitLock took on f.
+func Unlock(f *os.File) error { return unlock(f) }
+
 // sameFile reports whether name still leads to the open file f.
 func sameFile(f *os.File, name string) bool {
 	fi, err := f.Stat()

@@ -7,6 +7,8 @@ import "os"
 // tryLock cannot lock on this platform; edits are still atomic.
 func tryLock(*os.File) (bool, error) { return true, nil }
 
+func waitLock(*os.File) error { return nil }
+
 func unlock(*os.File) error { return nil }
 
 // fileOwnership is unused where files have no uid/gid.

@@ -25,6 +25,13 @@ func tryLock(f *os.File) (bool, error) {
 	}
 }
 
+// waitLock takes an exclusive lock on the file's first byte, waiting until
+// it is free (f is opened for synchronous I/O, so LockFileEx blocks).
+func waitLock(f *os.File) error {
+	var ol windows.Overlapped
+	return windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &ol)
+}
+
 func unlock(f *os.File) error {
 	var ol windows.Overlapped
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
