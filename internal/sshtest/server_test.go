@@ -141,6 +141,13 @@ func TestDirectTCPIP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Dial %s: %v", ln.Addr(), err)
 	}
+	checkEcho(t, conn)
+}
+
+// checkEcho sends "ping" and EOF on conn, a forward to an echoServer, expects "ping" and EOF back, and
+// closes conn.
+func checkEcho(t *testing.T, conn net.Conn) {
+	t.Helper()
 	defer conn.Close()
 	io.WriteString(conn, "ping")
 	conn.(interface{ CloseWrite() error }).CloseWrite()
@@ -175,13 +182,7 @@ func TestDirectStreamLocal(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Dial unix %s: %v", sock, err)
 	}
-	defer conn.Close()
-	io.WriteString(conn, "ping")
-	conn.(interface{ CloseWrite() error }).CloseWrite()
-	got, err := io.ReadAll(conn)
-	if err != nil || string(got) != "ping" {
-		t.Errorf("echo = %q, %v; want %q, nil", got, err, "ping")
-	}
+	checkEcho(t, conn)
 }
 
 func TestKeepalive(t *testing.T) {
