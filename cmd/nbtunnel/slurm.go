@@ -686,18 +686,30 @@ func (e *env) decideMode(ctx context.Context, cl *cluster, j *slurm.Job) (*sshcl
 	return nil, nil
 }
 
+// clusterJobs logs in to alias's cluster and lists our jobs there. On
+// failure it returns a nil cluster and the exit code; otherwise the caller
+// closes the cluster.
+func (e *env) clusterJobs(ctx context.Context, alias string, hf *hostFlags) (*cluster, []slurm.Job, int) {
+	cl, code := e.newCluster(ctx, alias, hf)
+	if cl == nil {
+		return nil, nil, code
+	}
+	jobs, err := cl.status(ctx, "")
+	if err != nil {
+		code := e.exitCode(alias, cl.h, err)
+		cl.close()
+		return nil, nil, code
+	}
+	return cl, jobs, 0
+}
+
 // listSlurm is list --slurm: our jobs, with node, state, time left and their servers.
 func (e *env) listSlurm(ctx context.Context, alias string, hf *hostFlags) int {
-	cl, code := e.newCluster(ctx, alias, hf)
+	cl, jobs, code := e.clusterJobs(ctx, alias, hf)
 	if cl == nil {
 		return code
 	}
-	h := cl.h
 	defer cl.close()
-	jobs, err := cl.status(ctx, "")
-	if err != nil {
-		return e.exitCode(alias, h, err)
-	}
 	if len(jobs) == 0 {
 		e.ui.say("no job of ours (%s) on %s", slurm.JobName, alias)
 		return 0
@@ -732,30 +744,25 @@ func describeAddr(s jupyter.Server) string {
 
 // stopSlurm is stop --slurm: scancel our job (--job ID), or every job of ours.
 func (e *env) stopSlurm(ctx context.Context, alias string, hf *hostFlags, sf *slurmFlags) int {
-	cl, code := e.newCluster(ctx, alias, hf)
+	cl, jobs, code := e.clusterJobs(ctx, alias, hf)
 	if cl == nil {
 		return code
 	}
-	h := cl.h
 	defer cl.close()
-	jobs, err := cl.status(ctx, "")
-	if err != nil {
-		return e.exitCode(alias, h, err)
-	}
 	n := 0
 	for _, j := range jobs {
 		if sf.job != "" && j.ID != sf.job {
 			continue
 		}
 		if err := cl.cancel(ctx, j.ID); err != nil {
-			return e.exitCode(alias, h, err)
+			return e.exitCode(alias, cl.h, err)
 		}
 		e.ui.say("cancelled job %s (%s%s)", j.ID, j.State, onNode(j))
 		n++
 	}
 	if n == 0 {
 		if sf.job != "" {
-			return e.exitCode(alias, h, withHint(fmt.Errorf("no job %s of ours (%s) on %s", sf.job, slurm.JobName, alias), "'nbtunnel list --slurm "+alias+"' shows them"))
+			return e.exitCode(alias, cl.h, withHint(fmt.Errorf("no job %s of ours (%s) on %s", sf.job, slurm.JobName, alias), "'nbtunnel list --slurm "+alias+"' shows them"))
 		}
 		e.ui.say("no job of ours (%s) on %s", slurm.JobName, alias)
 	}
