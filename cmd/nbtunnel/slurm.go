@@ -587,17 +587,7 @@ func directAddr(j slurm.Job, s jupyter.Server) string {
 
 // confirmLink checks that the link answers through the local forward.
 func confirmLink(ctx context.Context, port int, s jupyter.Server) error {
-	local := "127.0.0.1:" + strconv.Itoa(port)
-	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "tcp", local)
-	}
-	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if _, err := jupyter.ProbeUsable(pctx, dial, s); err != nil {
-		return fmt.Errorf("checking the link through %s: %w", local, err)
-	}
-	return nil
+	return tunnel.ConfirmLink(ctx, port, s)
 }
 
 // nodeHost is how we log in to a job's node: as on the login host (user, keys, host-key database), at the

@@ -217,7 +217,13 @@ func (t *Tunnel) Run(ctx context.Context) error {
 
 // confirmLocal checks that the link answers through the local forward.
 func (t *Tunnel) confirmLocal(ctx context.Context, s jupyter.Server) error {
-	local := "127.0.0.1:" + strconv.Itoa(t.fwd.Port())
+	return ConfirmLink(ctx, t.fwd.Port(), s)
+}
+
+// ConfirmLink checks that Jupyter server s answers, with its token, through the local forward on
+// 127.0.0.1:port. It gives up after 15 seconds or when ctx is done.
+func ConfirmLink(ctx context.Context, port int, s jupyter.Server) error {
+	local := "127.0.0.1:" + strconv.Itoa(port)
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", local)
@@ -225,7 +231,7 @@ func (t *Tunnel) confirmLocal(ctx context.Context, s jupyter.Server) error {
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if _, err := jupyter.ProbeUsable(pctx, dial, s); err != nil {
-		return fmt.Errorf("checking the link through 127.0.0.1:%d: %w", t.fwd.Port(), err)
+		return fmt.Errorf("checking the link through %s: %w", local, err)
 	}
 	return nil
 }
