@@ -153,6 +153,14 @@ func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binPath, args...)
 	cmd.Env = env
+	return startProc(t, cmd, false)
+}
+
+// startProc starts cmd in its own session and reads its stdout line by
+// line (crlf: a Windows program's lines, whose "\r" is dropped). The test's
+// cleanup kills it and waits for it.
+func startProc(t *testing.T, cmd *exec.Cmd, crlf bool) *proc {
+	t.Helper()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	p := &proc{t: t, cmd: cmd, lines: make(chan string, 16), stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
@@ -166,7 +174,11 @@ func start(t *testing.T, env []string, args ...string) *proc {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			p.lines <- sc.Text()
+			l := sc.Text()
+			if crlf {
+				l = strings.TrimSuffix(l, "\r")
+			}
+			p.lines <- l
 		}
 		close(p.lines)
 		p.err = cmd.Wait()

@@ -121,31 +121,7 @@ func (u *winUser) writeProfile(t *testing.T, data string, parts ...string) strin
 // start runs nbtunnel.exe under Wine in its own session (no terminal).
 func (u *winUser) start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := u.w.Command(context.Background(), env, u.exe, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	p := &proc{t: t, cmd: cmd, lines: make(chan string, 16), stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- strings.TrimSuffix(sc.Text(), "\r")
-		}
-		close(p.lines)
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.done
-	})
-	return p
+	return startProc(t, u.w.Command(context.Background(), env, u.exe, args...), true)
 }
 
 // run runs nbtunnel.exe to completion.
