@@ -26,6 +26,12 @@ const (
 	keyProxyCommand = "ProxyTelnetCommand"
 	keyProxyLocal   = "ProxyLocalhost"
 	keyForwards     = "PortForwardings"
+	// keyLogToTerm is PuTTY's "Print proxy diagnostics in the terminal
+	// window" (Connection > Proxy): 0 yes, 1 no (the default when absent),
+	// 2 only until the session starts. The link arrives after the session
+	// started, so the hook sets 0: PuTTY then shows each line the hook
+	// writes to stderr as "proxy: ..." in its window (plink on its stderr).
+	keyLogToTerm = "ProxyLogToTerm"
 	// keySaved holds the saved state inside the session for stores that
 	// have no directory for a sidecar file (the Windows registry).
 	keySaved = "NbtunnelSaved"
@@ -215,6 +221,8 @@ func isLocalTarget(h string) bool {
 // otherwise). The previous values are saved (see puttySaved) for
 // UninstallPutty. Installing again changes nothing. It returns a diff of
 // the changed values, "" if none; with dryRun nothing is written.
+// It also sets ProxyLogToTerm=0, so that PuTTY prints what the hook writes
+// to stderr (the link) in its window, and plink on its stderr.
 func InstallPutty(ctx context.Context, store putty.Store, session, binPath string, dryRun bool) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -234,6 +242,7 @@ func InstallPutty(ctx context.Context, store putty.Store, session, binPath strin
 	change(s, saved, keyProxyMethod, strconv.Itoa(putty.ProxyCommand), true, d)
 	change(s, saved, keyProxyType, strconv.Itoa(putty.LegacyProxyCommand), true, d)
 	change(s, saved, keyProxyCommand, PuttyHookCommand(binPath, session), false, d)
+	change(s, saved, keyLogToTerm, "0", true, d)
 	if host, _ := s.Get("HostName"); isLocalTarget(host) {
 		change(s, saved, keyProxyLocal, "1", true, d)
 	}

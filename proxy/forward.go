@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nbtunnel/nbtunnel/internal/fastio"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -300,7 +301,9 @@ func (f *Forwarder) handle(ctx context.Context, c net.Conn) {
 		return
 	}
 	defer f.untrack(remote)
-	if err := join(c, remote, &f.bytesOut, &f.bytesIn); err != nil {
+	// The local socket, like the SSH transport under remote, is read and written with raw system calls
+	// (package fastio).
+	if err := join(fastio.Wrap(c), remote, &f.bytesOut, &f.bytesIn); err != nil {
 		f.copyErrors.Add(1)
 	}
 }

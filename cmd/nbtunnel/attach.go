@@ -59,15 +59,26 @@ func (e *env) attachTunnel(ctx context.Context, alias string, h *hostconf.Host, 
 	}
 	state := loadPortState(e.getenv)
 	remembered := state.get(alias, serverID(s))
+	if network, addr := s.Target(); clientForwardPort(h.LocalForwards, network, addr) != 0 {
+		// ssh's own LocalForward serves it (share.go).
+		termLine(e.ui.err, "Jupyter on %s: %s", alias, s.Link(clientForwardPort(h.LocalForwards, network, addr)))
+		return sshclient.WaitMasterGone(ctx, h, time.Second)
+	}
 	if remembered != 0 && localAnswers(ctx, remembered, s) {
-		termLine(e.ui.err, "Jupyter on %s: %s (forwarded by another nbtunnel)", alias, s.Link(remembered))
+		termLine(e.ui.err, "Jupyter on %s: %s (shared with another nbtunnel)", alias, s.Link(remembered))
 		return sshclient.WaitMasterGone(ctx, h, time.Second)
 	}
 	fwd, err := proxy.ListenPreferred(ctx, remembered, s.Port)
 	if err != nil {
 		return err
 	}
-	defer fwd.Close()
+	// Hooks sharing this forward take it over when this ends (share.go):
+	// the claim goes after the listener.
+	claim, _ := tryClaim(e.getenv, fwd.Port())
+	defer func() {
+		fwd.Close()
+		claim.release()
+	}()
 	network, addr := s.Target()
 	fwd.SetTarget(sshclient.MasterDialer{Host: h}, network, addr)
 	serveCtx, stop := context.WithCancel(ctx)

@@ -152,7 +152,8 @@ func TestProxyCommandHook(t *testing.T) {
 }
 
 // Two ssh sessions to the same host at once share one forward: the second
-// notices the first's live forward and shows the same link.
+// notices the first's live forward and shows the same link; when the first
+// ends, the second takes the port over and the link goes on answering.
 func TestProxyCommandHookTwoSessions(t *testing.T) {
 	h := newHost(t, testbed.HostOptions{})
 	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
@@ -167,13 +168,27 @@ func TestProxyCommandHookTwoSessions(t *testing.T) {
 	if got := second.link(60 * time.Second); got != link {
 		t.Errorf("second session's link = %q, want the first's %q", redact(got), redact(link))
 	}
-	if !strings.Contains(second.stderr.String(), "forwarded by another nbtunnel") {
+	if !strings.Contains(second.stderr.String(), "shared with another nbtunnel") {
 		t.Errorf("second session does not say it shares the first's forward:\n%s", second.stderr)
 	}
 	checkLink(t, link, j)
-	second.finish()
-	checkLink(t, link, j) // the first session's forward outlives the second
+	if n := hookProcesses(h.Alias); n != 2 {
+		t.Errorf("%d hook processes for %s run, want 2", n, h.Alias)
+	}
 	first.finish()
+	waitFor(t, 30*time.Second, func() bool { return hookProcesses(h.Alias) == 1 })
+	waitLinkAnswers(t, link, 30*time.Second)
+	checkLink(t, link, j) // the second session took the port over
+	third := startShell(t, env, "-F", cfg, h.Alias)
+	if got := third.link(60 * time.Second); got != link {
+		t.Errorf("third session's link = %q, want the same %q", redact(got), redact(link))
+	}
+	third.finish()
+	checkLink(t, link, j) // the second session's forward outlives the third
+	second.finish()
+	if got := strings.Count(second.stderr.String(), "Jupyter on"); got != 1 {
+		t.Errorf("second session showed %d link lines, want 1 (a takeover that keeps the link says nothing):\n%s", got, second.stderr)
+	}
 }
 
 func TestProxyCommandHookThroughJump(t *testing.T) {

@@ -177,8 +177,9 @@ func TestPuttyHostKeyRefused(t *testing.T) {
 }
 
 // TestPuttyProxyHook: after install --putty, a plain plink -load shows
-// the link (plink shows its proxy command's stderr with -v) and the
-// session works as before; uninstall gives back the session file.
+// the link (install sets ProxyLogToTerm=0: plink shows its proxy command's
+// stderr) and the session works as before; uninstall gives back the
+// session file.
 func TestPuttyProxyHook(t *testing.T) {
 	h := newHost(t, testbed.HostOptions{})
 	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindNotebook})
@@ -218,11 +219,11 @@ func TestPuttyProxyHook(t *testing.T) {
 				}
 			}
 
-			s := u.startPlink(t, "-v", "-batch", "-load", "lab", "echo ready; cat")
+			s := u.startPlink(t, "-batch", "-load", "lab", "echo ready; cat")
 			link := s.link(60 * time.Second)
 			checkLink(t, link, j)
-			if !regexp.MustCompile(`(?m)^proxy: Jupyter on lab: http://127\.0\.0\.1:\d+/\S*$`).MatchString(s.stderr.String()) {
-				t.Errorf("plink -v does not show the link as a proxy line:\n%s", s.stderr)
+			if !regexp.MustCompile(`(?m)^proxy: Jupyter on lab: http://127\.0\.0\.1:\d+/\S*\r?$`).MatchString(s.stderr.String()) {
+				t.Errorf("plink (no -v) does not show the link as a proxy line:\n%s", s.stderr)
 			}
 			// The link answers for as long as the session lasts.
 			time.Sleep(time.Second)
@@ -338,8 +339,9 @@ func TestPuttyForwardUnixSocket(t *testing.T) {
 }
 
 // TestPuttyProxyHookTerminal: with a controlling terminal, a plain plink
-// (no -v) shows the link on it: the hook writes to /dev/tty, since plink
-// keeps the proxy command's stderr for its event log.
+// (no -v) shows the link on it, once, on a line of its own (the hook writes
+// to the terminal itself: plink would strip what keeps a late line off the
+// shell's prompt).
 func TestPuttyProxyHookTerminal(t *testing.T) {
 	h := newHost(t, testbed.HostOptions{})
 	j := startJupyter(t, h, testbed.JupyterOptions{Kind: testbed.KindServer, BaseURL: "/t/"})
@@ -380,8 +382,8 @@ func TestPuttyProxyHookTerminal(t *testing.T) {
 		t.Errorf("plink exit status = %d, want 0; terminal:\n%s", code, screen)
 	}
 	waitFor(t, 10*time.Second, func() bool { return strings.Contains(screen.String(), "got bye") })
-	if !strings.Contains(screen.String(), "Jupyter on lab: ") {
-		t.Errorf("terminal does not name the session with the link:\n%s", screen)
+	if !regexp.MustCompile(`\r\nJupyter on lab: http`).MatchString(screen.String()) || strings.Count(screen.String(), "Jupyter on lab") != 1 {
+		t.Errorf("terminal does not show the link once, on a line of its own, naming the session:\n%q", screen)
 	}
 }
 

@@ -59,11 +59,11 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 		return e.exitCode(alias, h, err)
 	}
 	if len(found.Live) == 0 {
-		return e.exitCode(alias, h, explainTunnelError(alias, &tunnel.NoServerError{Found: found}))
+		return e.exitCode(alias, h, explainTunnelError(hostArg(alias, h), &tunnel.NoServerError{Found: found}))
 	}
 	s, others, err := jupyter.Select(found.Live, *sel)
 	if err != nil {
-		return e.exitCode(alias, h, explainTunnelError(alias, err))
+		return e.exitCode(alias, h, explainTunnelError(hostArg(alias, h), err))
 	}
 	network, addr := s.Target()
 	state := loadPortState(e.getenv)
@@ -78,7 +78,7 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 	if hf.putty != "" {
 		if network == "unix" {
 			return e.ui.fail(alias, h.Source, withHint(fmt.Errorf("the server listens on a unix socket (%s), and PuTTY cannot forward to one", s.Sock),
-				fmt.Sprintf("use the proxy hook instead: nbtunnel install --putty %s", hf.putty)))
+				fmt.Sprintf("use the proxy hook instead: nbtunnel install --putty %s", shellArg(hf.putty))))
 		}
 		if code := e.writePuttyForward(ctx, hf.putty, port, addr, *dryRun); code != 0 {
 			return code
@@ -98,9 +98,9 @@ func cmdForward(ctx context.Context, e *env, args []string) int {
 	}
 	e.ui.link(s.Link(port))
 	if hf.putty != "" {
-		e.ui.say("'plink -N -load %s' (or PuTTY) now serves this link; the link changes when the server restarts: run this again then", hf.putty)
+		e.ui.say("'plink -N -load %s' (or PuTTY) now serves this link; the link changes when the server restarts: run this again then", shellArg(hf.putty))
 	} else {
-		e.ui.say("'ssh -N %s' now serves this link; the link changes when the server restarts: run this again then", alias)
+		e.ui.say("'ssh -N %s' now serves this link; the link changes when the server restarts: run this again then", shellArg(alias))
 	}
 	if len(others) > 0 {
 		e.announce(alias, s, others)

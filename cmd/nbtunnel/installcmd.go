@@ -63,15 +63,15 @@ func cmdInstall(ctx context.Context, e *env, args []string, remove bool) int {
 	if !remove && !*dryRun {
 		switch o.Mode {
 		case install.LocalCommandMode:
-			e.ui.say("'ssh %s' now prints the Jupyter link once logged in (riding its ControlMaster)", alias)
+			e.ui.say("'ssh %s' now prints the Jupyter link once logged in (riding its ControlMaster)", shellArg(alias))
 		case install.ProxyCommandMode:
 			if *onSlurm {
-				e.ui.say("'ssh %s' now prints the link to Jupyter in your batch job (submitting one with the defaults of %s when none runs); undo with 'nbtunnel uninstall %s'", alias, filepath.Join(stateDir(e.getenv), "slurm"), alias)
+				e.ui.say("'ssh %s' now prints the link to Jupyter in your batch job (submitting one with the defaults of %s when none runs); undo with 'nbtunnel uninstall %s'", shellArg(alias), filepath.Join(stateDir(e.getenv), "slurm"), shellArg(alias))
 				break
 			}
-			e.ui.say("'ssh %s' now prints the Jupyter link; undo with 'nbtunnel uninstall %s'", alias, alias)
+			e.ui.say("'ssh %s' now prints the Jupyter link; undo with 'nbtunnel uninstall %s'", shellArg(alias), shellArg(alias))
 		default:
-			e.ui.say("'ssh %s' now prints the Jupyter link; undo with 'nbtunnel uninstall %s'", alias, alias)
+			e.ui.say("'ssh %s' now prints the Jupyter link; undo with 'nbtunnel uninstall %s'", shellArg(alias), shellArg(alias))
 		}
 	}
 	return 0

@@ -46,6 +46,10 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		return e.exitCode(alias, nil, err)
 	}
 	state := loadPortState(e.getenv)
+	// The port's claim lets hooks sharing this forward take it over when
+	// this ends (share.go).
+	var claim *portClaim
+	defer func() { claim.release() }()
 	var events *eventWriter
 	if *asJSON {
 		events = &eventWriter{ui: e.ui, host: alias}
@@ -58,7 +62,11 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		Logf:      e.ui.say,
 		NoServer:  e.clusterAware(alias, e.startHook(alias, &sf, launch)),
 		Listen: func(ctx context.Context, s jupyter.Server) (*proxy.Forwarder, error) {
-			return listenFor(ctx, *localPort, state.get(alias, serverID(s)), s)
+			f, err := listenFor(ctx, *localPort, state.get(alias, serverID(s)), s)
+			if err == nil {
+				claim, _ = tryClaim(e.getenv, f.Port())
+			}
+			return f, err
 		},
 		OnLink: func(link string, s jupyter.Server, others []jupyter.Server) {
 			if events != nil {
@@ -81,7 +89,7 @@ func cmdOpen(ctx context.Context, e *env, args []string) int {
 		events.closed(err)
 	}
 	if err != nil {
-		return e.exitCode(alias, h, explainTunnelError(alias, err))
+		return e.exitCode(alias, h, explainTunnelError(hostArg(alias, h), err))
 	}
 	return 0
 }
@@ -145,10 +153,11 @@ func orDash(s string) string {
 }
 
 // explainTunnelError adds the next step to errors a user can act on.
-func explainTunnelError(alias string, err error) error {
+// host is how a command names the host (hostArg).
+func explainTunnelError(host string, err error) error {
 	var none *tunnel.NoServerError
 	if errors.As(err, &none) {
-		hints := []string{fmt.Sprintf("'nbtunnel open --start %s' starts one (add --venv PATH to use a virtualenv)", alias)}
+		hints := []string{fmt.Sprintf("'nbtunnel open --start %s' starts one (add --venv PATH to use a virtualenv)", host)}
 		if none.Found != nil {
 			for _, sk := range none.Found.Skipped {
 				hints = append(hints, fmt.Sprintf("skipped %s (%s): %v", sk.Server.File, describeChoice(sk.Server), sk.Why))
@@ -162,7 +171,7 @@ func explainTunnelError(alias string, err error) error {
 	var nomatch *jupyter.NoMatchError
 	var ambiguous *jupyter.AmbiguousError
 	if errors.As(err, &nomatch) || errors.As(err, &ambiguous) {
-		return withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", alias))
+		return withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", host))
 	}
 	return err
 }

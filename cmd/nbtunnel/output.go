@@ -348,7 +348,7 @@ func hintsFor(host, source string, err error) []string {
 			hints = append(hints, "the key is marked @revoked: ask the host's administrator")
 		default:
 			if putty {
-				hints = append(hints, fmt.Sprintf("connect once with 'plink -load %s' (or PuTTY) to check the key's fingerprint and cache it", host))
+				hints = append(hints, fmt.Sprintf("connect once with 'plink -load %s' (or PuTTY) to check the key's fingerprint and cache it", shellArg(host)))
 			} else {
 				hints = append(hints, fmt.Sprintf("connect once with 'ssh %s' to check the key's fingerprint and record it, or set StrictHostKeyChecking accept-new for this host", host))
 			}

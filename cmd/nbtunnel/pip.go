@@ -92,7 +92,7 @@ func pipServer(ctx context.Context, c *sshclient.Client, alias, sel string) (jup
 	}
 	if len(found.Live) == 0 {
 		return jupyter.Server{}, withHint(&tunnel.NoServerError{Found: found},
-			fmt.Sprintf("pip installs into the environment of a running server's kernels: start one with 'nbtunnel start %s'", alias))
+			fmt.Sprintf("pip installs into the environment of a running server's kernels: start one with 'nbtunnel start %s'", shellArg(alias)))
 	}
 	if sel == "" && len(found.Live) > 1 {
 		var names []string
@@ -106,7 +106,7 @@ func pipServer(ctx context.Context, c *sshclient.Client, alias, sel string) (jup
 	var nomatch *jupyter.NoMatchError
 	var amb *jupyter.AmbiguousError
 	if errors.As(err, &nomatch) || errors.As(err, &amb) {
-		return s, withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", alias))
+		return s, withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", shellArg(alias)))
 	}
 	return s, err
 }

@@ -63,7 +63,7 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.exitCode(alias, h, err)
 	}
-	term := e.terminal()
+	term := e.proxyTerminal(hf.putty)
 	tunnelCtx, stopTunnel := context.WithCancel(ctx)
 	tunnelDone := make(chan struct{})
 	// Through a jump chain, our control connection rides the same chain as
@@ -131,29 +131,28 @@ func isOwnHook(cmd string) bool {
 }
 
 // sideTunnel runs the Jupyter part of proxy and attach modes. It reports
-// on term: the link, or at most one line saying why there is none.
+// on term: the link, or at most one line saying why there is none. A link
+// another nbtunnel serves is shared, and taken over when that one ends
+// (share.go).
 func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, sel string, opts sshclient.Options, term io.Writer, via *sshclient.Client) {
-	state := loadPortState(e.getenv)
-	var shared string
+	share := &forwardShare{e: e, alias: alias, h: h, state: loadPortState(e.getenv)}
+	defer share.done()
 	t := &tunnel.Tunnel{
 		Host:      h,
 		Options:   opts,
 		Select:    sel,
 		Reconnect: true,
 		Logf:      e.ui.status,
-		Listen: func(ctx context.Context, s jupyter.Server) (*proxy.Forwarder, error) {
-			remembered := state.get(alias, serverID(s))
-			if remembered != 0 && localAnswers(ctx, remembered, s) {
-				shared = s.Link(remembered)
-				return nil, errShared
-			}
-			return proxy.ListenPreferred(ctx, remembered, s.Port)
-		},
+		Listen:    share.listen,
 		OnLink: func(link string, s jupyter.Server, others []jupyter.Server) {
-			termLine(term, "Jupyter on %s: %s", alias, link)
+			note, show := share.note(link)
+			if !show {
+				return
+			}
+			termLine(term, "Jupyter on %s: %s%s", alias, link, note)
 			showOutsideTerminal(h, term, link)
 			e.openBrowserOnce(link)
-			if err := state.set(alias, serverID(s), portOf(link)); err != nil {
+			if err := share.state.set(alias, serverID(s), portOf(link)); err != nil {
 				e.ui.status("%v", err)
 			}
 		},
@@ -171,42 +170,65 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 			}
 		}
 	}
-	err := t.Run(ctx)
-	switch {
-	case errors.Is(err, errShared):
-		termLine(term, "Jupyter on %s: %s (forwarded by another nbtunnel)", alias, shared)
-		showOutsideTerminal(h, term, shared)
-		e.openBrowserOnce(shared)
-		<-ctx.Done()
-	case err == nil, ctx.Err() != nil, errors.Is(err, tunnel.ErrMasterGone):
-	default:
-		var auth *sshclient.AuthError
-		if errors.As(err, &auth) && strings.HasPrefix(h.Source, "PuTTY") {
-			termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: load your key into Pageant or ssh-agent)", alias)
-			return
-		}
-		if errors.As(err, &auth) {
-			if masterComing(h) {
-				// The user's ssh becomes the ControlMaster once its own login
-				// (2FA, a password) is done: ride it, with no login of ours.
-				// As the LocalCommand hook does, hold no mux session between
-				// connections: the master is our own ssh, which must exit
-				// at logout.
-				if waitMaster(ctx, h) == nil {
-					if err := e.attachTunnel(ctx, alias, h, sel); err != nil && ctx.Err() == nil {
-						termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
-					}
+	for {
+		err := t.Run(ctx)
+		share.done()
+		var sh *sharedLink
+		if errors.As(err, &sh) && ctx.Err() == nil {
+			link := sh.server.Link(sh.port)
+			if sh.client {
+				termLine(term, "Jupyter on %s: %s", alias, link)
+				showOutsideTerminal(h, term, link)
+				e.openBrowserOnce(link)
+				if !answersWithin(ctx, sh.port, sh.server, time.Minute) && ctx.Err() == nil {
+					termLine(term, "nbtunnel: the Jupyter link for %s does not answer: the forward of 127.0.0.1:%d in %s is not up (is the port taken by another program?)", alias, sh.port, h.Source)
 				}
+				<-ctx.Done()
 				return
 			}
-			if wantsPrompt(auth) {
-				termLine(term, "nbtunnel: no Jupyter link for %s: the host wants more than a key (a password or a one-time code), and nbtunnel never asks inside your ssh (hint: 'nbtunnel install --local-command %s' rides your ssh's own login; or ssh-add a key the host accepts alone)", alias, alias)
+			termLine(term, "Jupyter on %s: %s (shared with another nbtunnel; this session takes over if it ends)", alias, link)
+			showOutsideTerminal(h, term, link)
+			e.openBrowserOnce(link)
+			if !share.takeOver(ctx, sh, func(format string, args ...any) { termLine(term, format, args...) }) {
 				return
 			}
-			termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: ssh-add your key, or 'nbtunnel install --local-command %s')", alias, alias)
-			return
+			continue
 		}
-		termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
+		took := share.took != ""
+		switch {
+		case err == nil, ctx.Err() != nil, errors.Is(err, tunnel.ErrMasterGone):
+		case took:
+			termLine(term, "nbtunnel: the Jupyter link for %s ended with the session that served it: %v", alias, err)
+		default:
+			var auth *sshclient.AuthError
+			if errors.As(err, &auth) && strings.HasPrefix(h.Source, "PuTTY") {
+				termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: load your key into Pageant or ssh-agent)", alias)
+				return
+			}
+			if errors.As(err, &auth) {
+				if masterComing(h) {
+					// The user's ssh becomes the ControlMaster once its own login
+					// (2FA, a password) is done: ride it, with no login of ours.
+					// As the LocalCommand hook does, hold no mux session between
+					// connections: the master is our own ssh, which must exit
+					// at logout.
+					if waitMaster(ctx, h) == nil {
+						if err := e.attachTunnel(ctx, alias, h, sel); err != nil && ctx.Err() == nil {
+							termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
+						}
+					}
+					return
+				}
+				if wantsPrompt(auth) {
+					termLine(term, "nbtunnel: no Jupyter link for %s: the host wants more than a key (a password or a one-time code), and nbtunnel never asks inside your ssh (hint: 'nbtunnel install --local-command %s' rides your ssh's own login; or ssh-add a key the host accepts alone)", alias, shellArg(alias))
+					return
+				}
+				termLine(term, "nbtunnel: no Jupyter link for %s: no key usable without a prompt (hint: ssh-add your key, or 'nbtunnel install --local-command %s')", alias, shellArg(alias))
+				return
+			}
+			termLine(term, "nbtunnel: no Jupyter link for %s: %v", alias, err)
+		}
+		return
 	}
 }
 
@@ -249,8 +271,6 @@ func waitMaster(ctx context.Context, h *hostconf.Host) error {
 		}
 	}
 }
-
-var errShared = errors.New("another nbtunnel already forwards this server")
 
 // localAnswers reports whether 127.0.0.1:port already serves s (another
 // nbtunnel's forward for the same server).

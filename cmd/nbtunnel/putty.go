@@ -63,9 +63,9 @@ func (e *env) installPutty(ctx context.Context, session string, remove, dryRun b
 		}
 	}
 	if !remove && !dryRun {
-		e.ui.say("'plink -load %s' (or PuTTY) now shows the Jupyter link on its terminal; undo with 'nbtunnel uninstall --putty %s'", session, session)
+		e.ui.say("PuTTY now shows the Jupyter link in its window (a line \"proxy: Jupyter on %s: ...\"), and 'plink -load %s' on its terminal; undo with 'nbtunnel uninstall --putty %s'", session, shellArg(session), shellArg(session))
 		if runtime.GOOS == "windows" {
-			e.ui.say("PuTTY gives the hook no window: the link opens in your browser and is in PuTTY's Event Log")
+			e.ui.say("PuTTY runs the hook without a console, so it also opens the link in your browser (through a private redirect page: the token is never on a command line)")
 		}
 	}
 	return 0

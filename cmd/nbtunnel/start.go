@@ -317,6 +317,6 @@ func cmdStart(ctx context.Context, e *env, args []string) int {
 		}{ent, res.Python, res.Frontend, res.Log}, "", "  ")
 		e.ui.link(string(data))
 	}
-	e.ui.hint("'nbtunnel open --server %d %s' forwards it and prints the link; 'nbtunnel stop %s' stops it", res.Server.PID, alias, alias)
+	e.ui.hint("'nbtunnel open --server %d %s' forwards it and prints the link; 'nbtunnel stop %s' stops it", res.Server.PID, shellArg(alias), shellArg(alias))
 	return 0
 }

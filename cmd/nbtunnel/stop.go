@@ -106,7 +106,7 @@ func (e *env) stopTargets(ctx context.Context, c *sshclient.Client, alias, sel s
 			return nil, fmt.Errorf("stopping %q: no running Jupyter server of yours", sel)
 		}
 		if err != nil {
-			return nil, withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", alias))
+			return nil, withHint(err, fmt.Sprintf("'nbtunnel list %s' shows every server", shellArg(alias)))
 		}
 		return named([]jupyter.Server{s}), nil
 	case all:
@@ -180,7 +180,7 @@ func stopOne(ctx context.Context, c *sshclient.Client, pid int) error {
 func explainStop(alias string, tg stopTarget, err error) error {
 	switch {
 	case errors.Is(err, jupyter.ErrStillRunning):
-		return withHint(err, fmt.Sprintf("it may be busy shutting down kernels; check again with 'nbtunnel list %s', or kill it on the host (kill -9 %d)", alias, tg.pid))
+		return withHint(err, fmt.Sprintf("it may be busy shutting down kernels; check again with 'nbtunnel list %s', or kill it on the host (kill -9 %d)", shellArg(alias), tg.pid))
 	case errors.Is(err, jupyter.ErrNotOwner):
 		return withHint(err, "nbtunnel never signals another user's process")
 	case errors.Is(err, jupyter.ErrNotJupyterProcess):

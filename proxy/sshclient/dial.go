@@ -14,6 +14,7 @@ import (
 
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
+	"github.com/nbtunnel/nbtunnel/internal/fastio"
 )
 
 // ErrNoMaster is returned by Dial with MasterOnly when no ControlMaster
@@ -150,9 +151,12 @@ func handshake(ctx context.Context, conn net.Conn, h *hostconf.Host, o Options) 
 		cfg.HostKeyAlgorithms = h.HostKeyAlgorithms
 	}
 	cfg.Ciphers = preferredCiphers(h.Ciphers)
-	sc, chans, reqs, err := ssh.NewClientConn(conn, h.Addr(), cfg)
+	// Raw read and write calls on the socket: see package fastio (about 30 %
+	// less CPU per GiB through a forward, BENCHMARKS.md).
+	tc := fastio.Wrap(conn)
+	sc, chans, reqs, err := ssh.NewClientConn(tc, h.Addr(), cfg)
 	if err != nil {
-		conn.Close()
+		tc.Close()
 		var hk *hostkeys.KeyError
 		if errors.As(err, &hk) {
 			return nil, hk
