@@ -347,12 +347,45 @@ func parseSSHG(out []byte, name string) *settings {
 	return set
 }
 
-// build turns the obtained settings into a Host.
+// build turns the obtained settings into a Host. Each step below decides one
+// concern, in the order ssh itself reports bad values.
 func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *settings, fromG bool, o ResolveOptions, depth int, budget *int) (*Host, error) {
 	h := &Host{Alias: alias}
-	bad := func(s setting, key string, err error) error { return s.err(key, err) }
-	first := func(s setting) string { return s.arg() }
+	port, err := h.setDestination(alias, cmdUser, cmdPort, set, o)
+	if err != nil {
+		return nil, err
+	}
+	t := expansionTokens(alias, h, port, set, o)
+	if err := h.setIdentities(set, t, o, fromG); err != nil {
+		return nil, err
+	}
+	if err := h.setProxies(ctx, alias, set, t, o, depth, budget); err != nil {
+		return nil, err
+	}
+	if err := h.setTimeouts(set); err != nil {
+		return nil, err
+	}
+	if err := h.setControlMaster(set, t, o, fromG); err != nil {
+		return nil, err
+	}
+	if h.HostKeyAlgorithms, err = algList(set, "hostkeyalgorithms", defaultHostKeyAlgorithms); err != nil {
+		return nil, err
+	}
+	if h.Ciphers, err = algList(set, "ciphers", defaultCiphers); err != nil {
+		return nil, err
+	}
+	if err := h.setLocalForwards(set, t, fromG); err != nil {
+		return nil, err
+	}
+	if h.HostKeys, err = hostKeyChecker(h, set, t, o, fromG); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
 
+// setDestination decides HostName, User, HostKeyAlias and the port to dial
+// (returned even when it is the default 22, which h.Port leaves zero).
+func (h *Host) setDestination(alias, cmdUser string, cmdPort int, set *settings, o ResolveOptions) (int, error) {
 	// HostName: %h expanded and lower-cased by the engine (or ssh -G).
 	h.HostName = set.hostName
 	if h.HostName == "" {
@@ -363,7 +396,7 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 	if cmdUser != "" {
 		h.User = cmdUser
 	} else if s, ok := set.get("user"); ok {
-		h.User = first(s)
+		h.User = s.arg()
 	}
 	port := 22
 	if cmdPort != 0 {
@@ -371,9 +404,9 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 	} else if set.cfg != nil {
 		port = set.cfg.Port()
 	} else if s, ok := set.get("port"); ok {
-		p, err := strconv.Atoi(first(s))
+		p, err := strconv.Atoi(s.arg())
 		if err != nil || p <= 0 || p > 65535 {
-			return nil, bad(s, "Port", fmt.Errorf("invalid port %q", s.text))
+			return 0, s.err("Port", fmt.Errorf("invalid port %q", s.text))
 		}
 		port = p
 	}
@@ -381,8 +414,13 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 		h.Port = port
 	}
 	if s, ok := set.get("hostkeyalias"); ok {
-		h.HostKeyAlias = strings.ToLower(first(s)) // as ssh lower-cases it
+		h.HostKeyAlias = strings.ToLower(s.arg()) // as ssh lower-cases it
 	}
+	return port, nil
+}
+
+// expansionTokens is what %-tokens in h's later settings expand to.
+func expansionTokens(alias string, h *Host, port int, set *settings, o ResolveOptions) sshconfig.Tokens {
 	localHost, _ := os.Hostname()
 	t := sshconfig.Tokens{
 		Home: o.Home, HostName: h.HostName, Port: port, RemoteUser: h.User, LocalUser: o.LocalUser,
@@ -391,8 +429,13 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 	if s, ok := set.get("proxyjump"); ok && !strings.EqualFold(s.text, "none") {
 		t.ProxyJump = s.text
 	}
+	return t
+}
 
-	// Identities.
+// setIdentities decides which keys are offered (IdentityFile,
+// IdentitiesOnly), which agent holds them (IdentityAgent) and which other
+// authentication methods are allowed.
+func (h *Host) setIdentities(set *settings, t sshconfig.Tokens, o ResolveOptions, fromG bool) error {
 	ids := set.vals["identityfile"]
 	if len(ids) == 0 {
 		for _, d := range defaultIdentityFiles {
@@ -400,81 +443,96 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 		}
 	}
 	for _, s := range ids {
-		p, err := t.ExpandPath(first(s), o.Getenv)
+		p, err := t.ExpandPath(s.arg(), o.Getenv)
 		if err != nil {
-			return nil, bad(s, "IdentityFile", err)
+			return s.err("IdentityFile", err)
 		}
 		h.IdentityFiles = append(h.IdentityFiles, p)
 	}
 	if s, ok := set.get("identitiesonly"); ok {
-		b, err := parseYesNo(first(s))
+		b, err := parseYesNo(s.arg())
 		if err != nil {
-			return nil, bad(s, "IdentitiesOnly", err)
+			return s.err("IdentitiesOnly", err)
 		}
 		h.IdentitiesOnly = b
 	}
 	if s, ok := set.get("identityagent"); ok {
-		v := first(s)
-		switch {
-		case v == "SSH_AUTH_SOCK":
-			h.IdentityAgent = ""
-		case strings.EqualFold(v, "none"):
-			h.IdentityAgent = "none"
-		case strings.HasPrefix(v, "$") && !strings.HasPrefix(v, "${"):
-			// "$VAR": the variable holds the socket path (${VAR} inside
-			// a path is expanded below, like any file name).
-			name := v[1:]
-			h.IdentityAgent = o.Getenv(name)
-			if h.IdentityAgent == "" {
-				return nil, bad(s, "IdentityAgent", fmt.Errorf("environment variable %s is not set", name))
-			}
-		case fromG:
-			h.IdentityAgent = v
-		default:
-			p, err := t.ExpandPath(v, o.Getenv)
-			if err != nil {
-				return nil, bad(s, "IdentityAgent", err)
-			}
-			h.IdentityAgent = p
+		a, err := identityAgent(s, t, o, fromG)
+		if err != nil {
+			return err
 		}
+		h.IdentityAgent = a
 	}
 	for key, dst := range map[string]**bool{
 		"passwordauthentication":       &h.PasswordAuthentication,
 		"kbdinteractiveauthentication": &h.KbdInteractiveAuthentication,
 	} {
 		if s, ok := set.get(key); ok {
-			b, err := parseYesNo(first(s))
+			b, err := parseYesNo(s.arg())
 			if err != nil {
-				return nil, bad(s, key, err)
+				return s.err(key, err)
 			}
 			*dst = &b
 		}
 	}
+	return nil
+}
 
-	// Proxies.
+// identityAgent decides the agent socket an IdentityAgent setting names:
+// "" for SSH_AUTH_SOCK, "none", or a path.
+func identityAgent(s setting, t sshconfig.Tokens, o ResolveOptions, fromG bool) (string, error) {
+	v := s.arg()
+	switch {
+	case v == "SSH_AUTH_SOCK":
+		return "", nil
+	case strings.EqualFold(v, "none"):
+		return "none", nil
+	case strings.HasPrefix(v, "$") && !strings.HasPrefix(v, "${"):
+		// "$VAR": the variable holds the socket path (${VAR} inside
+		// a path is expanded below, like any file name).
+		name := v[1:]
+		a := o.Getenv(name)
+		if a == "" {
+			return "", s.err("IdentityAgent", fmt.Errorf("environment variable %s is not set", name))
+		}
+		return a, nil
+	case fromG:
+		return v, nil
+	default:
+		p, err := t.ExpandPath(v, o.Getenv)
+		if err != nil {
+			return "", s.err("IdentityAgent", err)
+		}
+		return p, nil
+	}
+}
+
+// setProxies decides how the connection is carried: ProxyCommand, and
+// ProxyJump with each hop resolved in turn.
+func (h *Host) setProxies(ctx context.Context, alias string, set *settings, t sshconfig.Tokens, o ResolveOptions, depth int, budget *int) error {
 	if s, ok := set.get("proxycommand"); ok {
 		v := s.text
 		if !strings.EqualFold(v, "none") {
 			e, err := t.Expand(v, sshconfig.TokensProxy, nil)
 			if err != nil {
-				return nil, bad(s, "ProxyCommand", err)
+				return s.err("ProxyCommand", err)
 			}
 			h.ProxyCommand = e
 		}
 	}
 	if s, ok := set.get("proxyjump"); ok && !strings.EqualFold(s.text, "none") {
 		if depth >= maxJumpDepth {
-			return nil, bad(s, "ProxyJump", fmt.Errorf("%w: jump chain deeper than %d hops", ErrJumpLoop, maxJumpDepth))
+			return s.err("ProxyJump", fmt.Errorf("%w: jump chain deeper than %d hops", ErrJumpLoop, maxJumpDepth))
 		}
 		h.jumpSpec = s.text
 		hops, err := sshconfig.ParseJump(s.text)
 		if err != nil {
-			return nil, bad(s, "ProxyJump", err)
+			return s.err("ProxyJump", err)
 		}
 		for i, hop := range hops {
 			jh, err := resolve(ctx, hop.Host, o, hop.User, hop.Port, depth+1, budget)
 			if err != nil {
-				return nil, fmt.Errorf("resolving ProxyJump hop %q of %s (%s): %w", hop.Host, alias, s.where(), err)
+				return fmt.Errorf("resolving ProxyJump hop %q of %s (%s): %w", hop.Host, alias, s.where(), err)
 			}
 			if i > 0 {
 				// As `ssh -J a,b` runs `ssh -J a -W ... b`: the chain
@@ -484,45 +542,52 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 			h.ProxyJump = append(h.ProxyJump, jh)
 		}
 	}
+	return nil
+}
 
-	// Timeouts.
+// setTimeouts decides ConnectTimeout and the keepalives
+// (ServerAliveInterval, ServerAliveCountMax).
+func (h *Host) setTimeouts(set *settings) error {
 	for key, dst := range map[string]*time.Duration{
 		"connecttimeout":      &h.ConnectTimeout,
 		"serveraliveinterval": &h.ServerAliveInterval,
 	} {
 		if s, ok := set.get(key); ok {
-			if first(s) == "none" {
+			if s.arg() == "none" {
 				continue
 			}
-			d, err := sshconfig.Convtime(first(s))
+			d, err := sshconfig.Convtime(s.arg())
 			if err != nil {
-				return nil, bad(s, key, err)
+				return s.err(key, err)
 			}
 			*dst = time.Duration(d) * time.Second
 		}
 	}
 	if s, ok := set.get("serveralivecountmax"); ok {
-		n, err := strconv.Atoi(first(s))
+		n, err := strconv.Atoi(s.arg())
 		if err != nil || n < 0 {
-			return nil, bad(s, "ServerAliveCountMax", fmt.Errorf("invalid number %q", s.text))
+			return s.err("ServerAliveCountMax", fmt.Errorf("invalid number %q", s.text))
 		}
 		h.ServerAliveCountMax = n
 	}
+	return nil
+}
 
-	// Control master.
-	if s, ok := set.get("controlpath"); ok && !strings.EqualFold(first(s), "none") {
-		v := first(s)
+// setControlMaster decides connection sharing: ControlPath and ControlMaster.
+func (h *Host) setControlMaster(set *settings, t sshconfig.Tokens, o ResolveOptions, fromG bool) error {
+	if s, ok := set.get("controlpath"); ok && !strings.EqualFold(s.arg(), "none") {
+		v := s.arg()
 		if !fromG {
 			p, err := t.ExpandPath(v, o.Getenv)
 			if err != nil {
-				return nil, bad(s, "ControlPath", err)
+				return s.err("ControlPath", err)
 			}
 			v = p
 		}
 		h.ControlPath = v
 	}
 	if s, ok := set.get("controlmaster"); ok {
-		switch v := strings.ToLower(first(s)); v {
+		switch v := strings.ToLower(s.arg()); v {
 		case "yes", "true":
 			h.ControlMaster = "yes"
 		case "no", "false":
@@ -530,49 +595,48 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 		case "auto", "ask", "autoask":
 			h.ControlMaster = v
 		default:
-			return nil, bad(s, "ControlMaster", fmt.Errorf("invalid value %q", v))
+			return s.err("ControlMaster", fmt.Errorf("invalid value %q", v))
 		}
 	}
+	return nil
+}
 
-	// Algorithms.
-	var err error
-	if h.HostKeyAlgorithms, err = algList(set, "hostkeyalgorithms", defaultHostKeyAlgorithms); err != nil {
-		return nil, err
-	}
-	if h.Ciphers, err = algList(set, "ciphers", defaultCiphers); err != nil {
-		return nil, err
-	}
-
-	// Forwards.
+// setLocalForwards decides the LocalForward listeners and their targets.
+func (h *Host) setLocalForwards(set *settings, t sshconfig.Tokens, fromG bool) error {
 	for _, s := range set.vals["localforward"] {
 		args := s.args
 		if len(args) != 2 {
-			return nil, bad(s, "LocalForward", fmt.Errorf("want 2 arguments, got %q", s.text))
+			return s.err("LocalForward", fmt.Errorf("want 2 arguments, got %q", s.text))
 		}
 		listen, err := parseForwardSide(args[0], true)
 		if err != nil {
-			return nil, bad(s, "LocalForward", err)
+			return s.err("LocalForward", err)
 		}
 		target, err := parseForwardSide(args[1], false)
 		if err != nil {
-			return nil, bad(s, "LocalForward", err)
+			return s.err("LocalForward", err)
 		}
 		// Socket paths take %-tokens (${VAR} was expanded as the line was
 		// read, and ~ is not expanded), as ssh does.
 		if strings.Contains(listen, "/") && !fromG {
 			if listen, err = t.Expand(listen, sshconfig.TokensDefault, nil); err != nil {
-				return nil, bad(s, "LocalForward", err)
+				return s.err("LocalForward", err)
 			}
 		}
 		if strings.Contains(target, "/") && !fromG {
 			if target, err = t.Expand(target, sshconfig.TokensDefault, nil); err != nil {
-				return nil, bad(s, "LocalForward", err)
+				return s.err("LocalForward", err)
 			}
 		}
 		h.LocalForwards = append(h.LocalForwards, Forward{Listen: listen, Target: target})
 	}
+	return nil
+}
 
-	// Host keys.
+// hostKeyChecker decides how h's host key is checked: the known_hosts files,
+// StrictHostKeyChecking and HashKnownHosts, for h's HostKeyAlias and
+// HostKeyAlgorithms (so those must be set first).
+func hostKeyChecker(h *Host, set *settings, t sshconfig.Tokens, o ResolveOptions, fromG bool) (hostkeys.Checker, error) {
 	userFiles, err := fileList(set, "userknownhostsfile", []string{"~/.ssh/known_hosts", "~/.ssh/known_hosts2"}, t, o, fromG)
 	if err != nil {
 		return nil, err
@@ -583,12 +647,12 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 	}
 	strict := "ask"
 	if s, ok := set.get("stricthostkeychecking"); ok {
-		strict = strings.ToLower(first(s))
+		strict = strings.ToLower(s.arg())
 	}
 	hash := false
 	if s, ok := set.get("hashknownhosts"); ok {
-		if hash, err = parseYesNo(first(s)); err != nil {
-			return nil, bad(s, "HashKnownHosts", err)
+		if hash, err = parseYesNo(s.arg()); err != nil {
+			return nil, s.err("HashKnownHosts", err)
 		}
 	}
 	kh, err := hostkeys.NewKnownHosts(userFiles, globalFiles, strict, hostkeys.KnownHostsOptions{
@@ -600,12 +664,11 @@ func build(ctx context.Context, alias, cmdUser string, cmdPort int, set *setting
 	})
 	if err != nil {
 		if s, ok := set.get("stricthostkeychecking"); ok {
-			return nil, bad(s, "StrictHostKeyChecking", err)
+			return nil, s.err("StrictHostKeyChecking", err)
 		}
 		return nil, err
 	}
-	h.HostKeys = kh
-	return h, nil
+	return kh, nil
 }
 
 // fileList reads a space-separated list of files ("none" = no file).

@@ -135,6 +135,23 @@ type fileRec struct {
 // are missing or the framing is broken; problems with single files are in
 // Discovery.Problems. It never panics.
 func ParseDiscovery(out []byte, nonce string) (*Discovery, error) {
+	body, err := discoveryRecords(out, nonce)
+	if err != nil {
+		return nil, err
+	}
+	d := &Discovery{Remote: Remote{UID: -1}}
+	files, err := d.readRecords(body)
+	if err != nil {
+		return nil, err
+	}
+	d.addServers(files)
+	sortServers(d.Servers)
+	return d, nil
+}
+
+// discoveryRecords checks the begin marker for nonce and the protocol version,
+// and returns the records up to the end marker.
+func discoveryRecords(out []byte, nonce string) ([]byte, error) {
 	begin := []byte("NBTUNNEL-BEGIN " + nonce + " ")
 	i := bytes.Index(out, begin)
 	if i < 0 {
@@ -151,16 +168,20 @@ func ParseDiscovery(out []byte, nonce string) (*Discovery, error) {
 	}
 	rest = rest[nl+1:]
 	end := []byte("NBTUNNEL-END " + nonce)
-	var body []byte
 	if bytes.HasPrefix(rest, end) {
-		body = nil
-	} else if j := bytes.Index(rest, append([]byte("\n"), end...)); j >= 0 {
-		body = rest[:j+1]
-	} else {
-		return nil, fmt.Errorf("parsing discovery output: %w (the script was cut off or killed)", ErrTruncatedOutput)
+		return nil, nil
 	}
+	if j := bytes.Index(rest, append([]byte("\n"), end...)); j >= 0 {
+		return rest[:j+1], nil
+	}
+	return nil, fmt.Errorf("parsing discovery output: %w (the script was cut off or killed)", ErrTruncatedOutput)
+}
 
-	d := &Discovery{Remote: Remote{UID: -1}}
+// readRecords reads the remote's facts (V), runtime directories (D) and
+// their problems (P, X) into d, and returns the runtime files the records
+// describe (S, B, C, R), in the order first named. Lines that are not
+// records are skipped.
+func (d *Discovery) readRecords(body []byte) ([]*fileRec, error) {
 	p := &lineReader{b: body}
 	files := map[string]*fileRec{}
 	var order []*fileRec
@@ -197,30 +218,13 @@ func ParseDiscovery(out []byte, nonce string) (*Discovery, error) {
 			if err != nil {
 				return nil, err
 			}
-			switch tag {
-			case 'D':
-				dir = val
-				d.Dirs = append(d.Dirs, val)
-			case 'P':
-				d.Problems = append(d.Problems, fmt.Errorf("runtime directory: %s", val))
-			case 'X':
-				d.Problems = append(d.Problems, &FileError{File: path.Join(dir, val),
-					Err: errors.New("name is not nbserver-PID.json or jpserver-PID.json; skipped")})
-			}
+			dir = d.dirRecord(tag, val, dir)
 		case 'S', 'B':
 			f := strings.Fields(arg)
 			if len(f) < 4 {
 				return nil, errFraming(line)
 			}
-			r := get(f[0])
-			r.seen = true
-			r.size, _ = strconv.ParseInt(f[1], 10, 64)
-			r.mtime, _ = strconv.ParseInt(f[2], 10, 64)
-			r.alive = f[3] == "1"
-			r.owner = strings.Join(f[4:], " ")
-			if tag == 'B' {
-				r.big = true
-			}
+			get(f[0]).setHeader(f, tag == 'B')
 		case 'C':
 			name, content, ok := strings.Cut(arg, ":")
 			if !ok {
@@ -235,40 +239,48 @@ func ParseDiscovery(out []byte, nonce string) (*Discovery, error) {
 			get(arg).unreadable = true
 		}
 	}
+	return order, nil
+}
 
+// dirRecord records a D (a runtime directory, which becomes the current
+// one), P (a problem with a directory) or X (a file that is not a runtime
+// file) record, and returns the current directory.
+func (d *Discovery) dirRecord(tag byte, val, dir string) string {
+	switch tag {
+	case 'D':
+		dir = val
+		d.Dirs = append(d.Dirs, val)
+	case 'P':
+		d.Problems = append(d.Problems, fmt.Errorf("runtime directory: %s", val))
+	case 'X':
+		d.Problems = append(d.Problems, &FileError{File: path.Join(dir, val),
+			Err: errors.New("name is not nbserver-PID.json or jpserver-PID.json; skipped")})
+	}
+	return dir
+}
+
+// setHeader records an S or B (too big to send) header: name, size, mtime,
+// alive and owner fields.
+func (r *fileRec) setHeader(f []string, big bool) {
+	r.seen = true
+	r.size, _ = strconv.ParseInt(f[1], 10, 64)
+	r.mtime, _ = strconv.ParseInt(f[2], 10, 64)
+	r.alive = f[3] == "1"
+	r.owner = strings.Join(f[4:], " ")
+	if big {
+		r.big = true
+	}
+}
+
+// addServers adds the server each file describes to d.Servers, one per pid
+// (the newer file wins), or the file's problem to d.Problems.
+func (d *Discovery) addServers(files []*fileRec) {
 	byPID := map[int]int{} // pid -> index in d.Servers
-	for _, r := range order {
-		file := path.Join(r.dir, r.name)
-		if r.dir == "" {
-			file = r.name
-		}
-		switch {
-		case !r.seen:
-			d.Problems = append(d.Problems, &FileError{File: file, Err: errors.New("contents without a header record")})
-			continue
-		case r.big:
-			d.Problems = append(d.Problems, &FileError{File: file,
-				Err: fmt.Errorf("%d bytes: %w (limit %d); skipped", r.size, ErrFileTooLarge, MaxRuntimeFileSize)})
-			continue
-		case r.unreadable:
-			d.Problems = append(d.Problems, &FileError{File: file, Err: errors.New("cannot read it (permission denied?)")})
-			continue
-		}
-		s, err := ParseRuntimeFile(file, r.content.Bytes())
+	for _, r := range files {
+		s, err := r.server(d.Remote)
 		if err != nil {
 			d.Problems = append(d.Problems, err)
 			continue
-		}
-		s.Alive = r.alive
-		if r.mtime > 0 {
-			s.Started = time.Unix(r.mtime, 0).UTC()
-		}
-		s.UID = -1
-		if uid, err := strconv.Atoi(r.owner); err == nil && uid >= 0 {
-			s.UID = uid
-			if uid == d.Remote.UID {
-				s.User = d.Remote.User
-			}
 		}
 		if k, dup := byPID[s.PID]; dup {
 			if newer(s, d.Servers[k]) {
@@ -279,8 +291,40 @@ func ParseDiscovery(out []byte, nonce string) (*Discovery, error) {
 		byPID[s.PID] = len(d.Servers)
 		d.Servers = append(d.Servers, s)
 	}
-	sortServers(d.Servers)
-	return d, nil
+}
+
+// server is the server r describes, or why it describes none (naming the
+// file).
+func (r *fileRec) server(remote Remote) (Server, error) {
+	file := path.Join(r.dir, r.name)
+	if r.dir == "" {
+		file = r.name
+	}
+	switch {
+	case !r.seen:
+		return Server{}, &FileError{File: file, Err: errors.New("contents without a header record")}
+	case r.big:
+		return Server{}, &FileError{File: file,
+			Err: fmt.Errorf("%d bytes: %w (limit %d); skipped", r.size, ErrFileTooLarge, MaxRuntimeFileSize)}
+	case r.unreadable:
+		return Server{}, &FileError{File: file, Err: errors.New("cannot read it (permission denied?)")}
+	}
+	s, err := ParseRuntimeFile(file, r.content.Bytes())
+	if err != nil {
+		return Server{}, err
+	}
+	s.Alive = r.alive
+	if r.mtime > 0 {
+		s.Started = time.Unix(r.mtime, 0).UTC()
+	}
+	s.UID = -1
+	if uid, err := strconv.Atoi(r.owner); err == nil && uid >= 0 {
+		s.UID = uid
+		if uid == remote.UID {
+			s.User = remote.User
+		}
+	}
+	return s, nil
 }
 
 // newer orders servers newest first: by Started, then live before dead,

@@ -18,6 +18,7 @@ import (
 	"github.com/nbtunnel/nbtunnel/hostconf"
 	"github.com/nbtunnel/nbtunnel/hostconf/hostkeys"
 	"github.com/nbtunnel/nbtunnel/jupyter"
+	"github.com/nbtunnel/nbtunnel/proxy"
 	"github.com/nbtunnel/nbtunnel/proxy/sshclient"
 	"github.com/nbtunnel/nbtunnel/proxy/tunnel"
 	"github.com/nbtunnel/nbtunnel/slurm"
@@ -349,129 +350,64 @@ func (e *jobEnded) Error() string {
 
 // followJob waits for job id to run, decides how to reach the node, waits for Jupyter and forwards.
 func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted bool, localPort int, out jobOutput) error {
-	cancelOurs := func(why string) {
-		if !submitted {
-			return
-		}
-		cctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := cl.cancel(cctx, id); err != nil {
-			out.say("warning: %v", err)
-			return
-		}
-		out.say("cancelled job %s, which this nbtunnel submitted (%s)", id, why)
-	}
-
-	// Wait until it runs and has recorded its node.
-	var j slurm.Job
-	last, lastSaid := "", time.Time{}
-	start := time.Now()
-	for {
-		var err error
-		j, err = cl.job(ctx, id)
-		if ctx.Err() != nil {
-			cancelOurs("interrupted while it waited")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if j.Ended {
-			return &jobEnded{j}
-		}
-		if j.State == "RUNNING" && j.Node != "" && j.NodeAddr != "" {
-			break
-		}
-		now := fmt.Sprintf("%s/%s", j.State, j.Reason)
-		if now != last || out.repeat && time.Since(lastSaid) > 30*time.Second {
-			switch j.State {
-			case "PENDING":
-				why := ""
-				if j.Reason != "" {
-					why = " (" + j.Reason + ")"
-				}
-				out.say("job %s queued on partition %s%s; waiting %s ...", id, orDash(j.Partition), why, time.Since(start).Round(time.Second))
-			default:
-				out.say("job %s %s%s; waiting ...", id, strings.ToLower(j.State), onNode(j))
-			}
-			last, lastSaid = now, time.Now()
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(waitPoll(time.Since(start))):
-		}
-	}
-	out.say("job %s running on %s; starting Jupyter ...", id, j.Node)
-	running := time.Now()
-
-	// Where Jupyter listens: the node's loopback when we can log in to the node through the login host,
-	// else the node's own address (with its token).
-	node, err := e.decideMode(ctx, cl, &j)
-	if err != nil {
-		if ctx.Err() != nil {
-			cancelOurs("interrupted while it started")
-			return nil
-		}
-		cancelOurs("its node could not be reached")
+	f := &jobFollow{e: e, cl: cl, id: id, submitted: submitted, out: out}
+	if err := f.follow(ctx, localPort); err != errInterrupted {
 		return err
 	}
-	hop := node != nil
+	return nil
+}
+
+// errInterrupted ends a jobFollow whose context was cancelled, after it has
+// told the user what became of the job; followJob reports it as success.
+var errInterrupted = errors.New("interrupted")
+
+// jobFollow is one followJob: the job as last seen, the connection to its
+// node and the forward that points at its Jupyter.
+type jobFollow struct {
+	e         *env
+	cl        *cluster
+	id        string
+	submitted bool // this nbtunnel submitted the job, so cancels it when it gives up
+	out       jobOutput
+
+	j       slurm.Job
+	running time.Time         // when the job was first seen running
+	hop     bool              // Jupyter listens on the node's loopback, reached through node
+	node    *sshclient.Client // the node connection when hop; nil while it is being re-made
+	fwd     *proxy.Forwarder  // set once the forward listens
+}
+
+// follow runs the phases in turn: wait for the job, reach its node, wait for
+// Jupyter, forward to it, then watch the job until it ends or ctx is done.
+func (f *jobFollow) follow(ctx context.Context, localPort int) error {
+	if err := f.waitRunning(ctx); err != nil {
+		return err
+	}
+	f.out.say("job %s running on %s; starting Jupyter ...", f.id, f.j.Node)
+	f.running = time.Now()
+
+	if err := f.reachNode(ctx); err != nil {
+		return err
+	}
 	defer func() {
-		if node != nil {
-			node.Close()
+		if f.node != nil {
+			f.node.Close()
 		}
 	}()
+	f.e.ui.status("job %s: reaching the node settled %v after it started running", f.id, time.Since(f.running).Round(time.Millisecond))
 
-	e.ui.status("job %s: reaching the node settled %v after it started running", id, time.Since(running).Round(time.Millisecond))
-
-	// Wait for the server.
-	var r jupyter.LaunchResult
-	for {
-		if ctx.Err() != nil {
-			if submitted {
-				cancelOurs("interrupted before its Jupyter answered")
-			} else {
-				out.say("job %s keeps running on %s; 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias)
-			}
-			return nil
-		}
-		rr, ok, err := j.Server()
-		if err != nil {
-			var le *jupyter.LaunchError
-			if errors.As(err, &le) {
-				cancelOurs("its Jupyter did not start")
-				return e.explainLaunch(j.Node, le)
-			}
-			return fmt.Errorf("job %s on %s: %w", id, j.Node, err)
-		}
-		if ok {
-			r = rr
-			break
-		}
-		select {
-		case <-ctx.Done():
-			continue
-		case <-time.After(min(waitPoll(time.Since(running)), 2*time.Second) / 2):
-		}
-		nj, err := cl.job(ctx, id)
-		if err != nil {
-			if ctx.Err() != nil {
-				continue
-			}
-			return err
-		}
-		if nj.Ended {
-			return &jobEnded{nj}
-		}
-		j = nj
-	}
-
-	e.ui.status("job %s: Jupyter's runtime file seen %v after the job started running", id, time.Since(running).Round(time.Millisecond))
-	state := loadPortState(e.getenv)
-	fwd, err := listenFor(ctx, localPort, state.get(cl.alias, "slurm"), r.Server)
+	r, err := f.waitServer(ctx)
 	if err != nil {
 		return err
 	}
+	f.e.ui.status("job %s: Jupyter's runtime file seen %v after the job started running", f.id, time.Since(f.running).Round(time.Millisecond))
+
+	state := loadPortState(f.e.getenv)
+	fwd, err := listenFor(ctx, localPort, state.get(f.cl.alias, "slurm"), r.Server)
+	if err != nil {
+		return err
+	}
+	f.fwd = fwd
 	serveCtx, stopServe := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- fwd.Serve(serveCtx) }()
@@ -480,100 +416,253 @@ func (e *env) followJob(ctx context.Context, cl *cluster, id string, submitted b
 		fwd.Close()
 		<-served
 	}()
-	point := func(s jupyter.Server) {
-		if hop {
-			if node == nil {
-				fwd.SetTarget(nil, "", "")
-				return
-			}
-			network, addr := s.Target()
-			fwd.SetTarget(node, network, addr)
-			return
-		}
-		fwd.SetTarget(cl.client(), "tcp", directAddr(j, s))
+	link, err := f.startForward(ctx, state, r.Server)
+	if err != nil {
+		return err
 	}
-	point(r.Server)
-	if err := confirmLink(ctx, fwd.Port(), r.Server); err != nil {
-		return fmt.Errorf("job %s on %s: %w", id, j.Node, err)
-	}
-	link := r.Server.Link(fwd.Port())
-	out.link(link)
-	e.ui.status("link live %v after the job started running", time.Since(running).Round(time.Millisecond))
-	if hop {
-		out.say("forwarding to %s on %s through %s (ssh to the node; Jupyter listens on the node's loopback); Ctrl-C to stop", r.Server, j.Node, cl.alias)
-	} else {
-		out.say("forwarding to %s %s from %s (Jupyter listens on the node's own address, protected by its token); Ctrl-C to stop", r.Server.Kind, directAddr(j, r.Server), cl.alias)
-	}
-	if err := state.set(cl.alias, "slurm", fwd.Port()); err != nil {
-		e.ui.status("%v", err)
-	}
+	return f.watch(ctx, r.Server, link)
+}
 
-	// Watch the job and its server.
-	cur := r.Server
+// cancelOurs cancels the job if this nbtunnel submitted it, saying why.
+func (f *jobFollow) cancelOurs(why string) {
+	if !f.submitted {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := f.cl.cancel(cctx, f.id); err != nil {
+		f.out.say("warning: %v", err)
+		return
+	}
+	f.out.say("cancelled job %s, which this nbtunnel submitted (%s)", f.id, why)
+}
+
+// waitRunning polls the queue until the job runs and has recorded its node,
+// saying what it waits for whenever that changes.
+func (f *jobFollow) waitRunning(ctx context.Context) error {
+	last, lastSaid := "", time.Time{}
+	start := time.Now()
 	for {
+		var err error
+		f.j, err = f.cl.job(ctx, f.id)
+		if ctx.Err() != nil {
+			f.cancelOurs("interrupted while it waited")
+			return errInterrupted
+		}
+		if err != nil {
+			return err
+		}
+		j := f.j
+		if j.Ended {
+			return &jobEnded{j}
+		}
+		if j.State == "RUNNING" && j.Node != "" && j.NodeAddr != "" {
+			return nil
+		}
+		now := fmt.Sprintf("%s/%s", j.State, j.Reason)
+		if now != last || f.out.repeat && time.Since(lastSaid) > 30*time.Second {
+			f.sayWaiting(start)
+			last, lastSaid = now, time.Now()
+		}
 		select {
 		case <-ctx.Done():
-			out.say("job %s keeps running on %s; 'nbtunnel open --slurm %s' attaches again, 'nbtunnel stop --slurm %s' cancels it", id, j.Node, cl.alias, cl.alias)
-			return nil
-		case <-time.After(slurmWatch):
+		case <-time.After(waitPoll(time.Since(start))):
 		}
-		nj, err := cl.job(ctx, id)
+	}
+}
+
+// sayWaiting tells the user what the job waits for.
+func (f *jobFollow) sayWaiting(start time.Time) {
+	j := f.j
+	switch j.State {
+	case "PENDING":
+		why := ""
+		if j.Reason != "" {
+			why = " (" + j.Reason + ")"
+		}
+		f.out.say("job %s queued on partition %s%s; waiting %s ...", f.id, orDash(j.Partition), why, time.Since(start).Round(time.Second))
+	default:
+		f.out.say("job %s %s%s; waiting ...", f.id, strings.ToLower(j.State), onNode(j))
+	}
+}
+
+// reachNode decides where Jupyter listens: the node's loopback when we can log
+// in to the node through the login host, else the node's own address (with
+// its token).
+func (f *jobFollow) reachNode(ctx context.Context) error {
+	node, err := f.e.decideMode(ctx, f.cl, &f.j)
+	if err != nil {
+		if ctx.Err() != nil {
+			f.cancelOurs("interrupted while it started")
+			return errInterrupted
+		}
+		f.cancelOurs("its node could not be reached")
+		return err
+	}
+	f.node, f.hop = node, node != nil
+	return nil
+}
+
+// waitServer waits for the job's Jupyter to write its runtime file, ending
+// when the job ends or Jupyter fails to start.
+func (f *jobFollow) waitServer(ctx context.Context) (jupyter.LaunchResult, error) {
+	for {
+		if ctx.Err() != nil {
+			if f.submitted {
+				f.cancelOurs("interrupted before its Jupyter answered")
+			} else {
+				f.out.say("job %s keeps running on %s; 'nbtunnel stop --slurm %s' cancels it", f.id, f.j.Node, f.cl.alias)
+			}
+			return jupyter.LaunchResult{}, errInterrupted
+		}
+		r, ok, err := f.j.Server()
+		if err != nil {
+			var le *jupyter.LaunchError
+			if errors.As(err, &le) {
+				f.cancelOurs("its Jupyter did not start")
+				return jupyter.LaunchResult{}, f.e.explainLaunch(f.j.Node, le)
+			}
+			return jupyter.LaunchResult{}, fmt.Errorf("job %s on %s: %w", f.id, f.j.Node, err)
+		}
+		if ok {
+			return r, nil
+		}
+		select {
+		case <-ctx.Done():
+			continue
+		case <-time.After(min(waitPoll(time.Since(f.running)), 2*time.Second) / 2):
+		}
+		nj, err := f.cl.job(ctx, f.id)
 		if err != nil {
 			if ctx.Err() != nil {
 				continue
 			}
-			e.ui.status("%v", err)
+			return jupyter.LaunchResult{}, err
+		}
+		if nj.Ended {
+			return jupyter.LaunchResult{}, &jobEnded{nj}
+		}
+		f.j = nj
+	}
+}
+
+// point aims the forward at server s: through the node connection when hop
+// (nowhere while it is down), else through the login host to the node's
+// address.
+func (f *jobFollow) point(s jupyter.Server) {
+	if f.hop {
+		if f.node == nil {
+			f.fwd.SetTarget(nil, "", "")
+			return
+		}
+		network, addr := s.Target()
+		f.fwd.SetTarget(f.node, network, addr)
+		return
+	}
+	f.fwd.SetTarget(f.cl.client(), "tcp", directAddr(f.j, s))
+}
+
+// startForward points the listening forward at s, checks the link answers,
+// gives it to the user and remembers the port; it returns the link.
+func (f *jobFollow) startForward(ctx context.Context, state *portState, s jupyter.Server) (string, error) {
+	f.point(s)
+	if err := confirmLink(ctx, f.fwd.Port(), s); err != nil {
+		return "", fmt.Errorf("job %s on %s: %w", f.id, f.j.Node, err)
+	}
+	link := s.Link(f.fwd.Port())
+	f.out.link(link)
+	f.e.ui.status("link live %v after the job started running", time.Since(f.running).Round(time.Millisecond))
+	if f.hop {
+		f.out.say("forwarding to %s on %s through %s (ssh to the node; Jupyter listens on the node's loopback); Ctrl-C to stop", s, f.j.Node, f.cl.alias)
+	} else {
+		f.out.say("forwarding to %s %s from %s (Jupyter listens on the node's own address, protected by its token); Ctrl-C to stop", s.Kind, directAddr(f.j, s), f.cl.alias)
+	}
+	if err := state.set(f.cl.alias, "slurm", f.fwd.Port()); err != nil {
+		f.e.ui.status("%v", err)
+	}
+	return link, nil
+}
+
+// watch polls the job while forwarding to cur: it returns when the job ends or
+// ctx is done, re-makes a lost node connection and follows a restarted Jupyter.
+func (f *jobFollow) watch(ctx context.Context, cur jupyter.Server, link string) error {
+	for {
+		select {
+		case <-ctx.Done():
+			f.out.say("job %s keeps running on %s; 'nbtunnel open --slurm %s' attaches again, 'nbtunnel stop --slurm %s' cancels it", f.id, f.j.Node, f.cl.alias, f.cl.alias)
+			return nil
+		case <-time.After(slurmWatch):
+		}
+		nj, err := f.cl.job(ctx, f.id)
+		if err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
+			f.e.ui.status("%v", err)
 			continue
 		}
 		if nj.Ended {
 			return &jobEnded{nj}
 		}
-		j = nj
-		if hop {
-			lost := node == nil
-			if !lost {
-				select {
-				case <-node.Done():
-					lost = true
-					out.say("connection to %s lost; reconnecting", j.Node)
-					node.Close()
-					node = nil
-					point(cur)
-				default:
-				}
-			}
-			if lost {
-				nn, err := e.dialNode(ctx, cl, j)
-				if err != nil {
-					e.ui.status("reconnecting to %s: %v", j.Node, err)
-					continue
-				}
-				node = nn
-				point(cur)
-			}
-		}
-		s, ok, err := j.Server()
-		if err != nil || !ok {
+		f.j = nj
+		if f.hop && !f.keepNode(ctx, cur) {
 			continue
 		}
-		if s.Server.PID == cur.PID && s.Server.Port == cur.Port && s.Server.Sock == cur.Sock && s.Server.Token == cur.Token {
-			if !hop {
-				point(cur) // the login connection may be new
-			}
-			continue
-		}
-		point(s.Server)
-		if err := confirmLink(ctx, fwd.Port(), s.Server); err != nil {
-			e.ui.status("job %s: the restarted Jupyter does not answer yet: %v", id, err)
-			continue
-		}
-		out.say("Jupyter in job %s started again (%s)", id, s.Server)
-		if nl := s.Server.Link(fwd.Port()); nl != link {
-			link = nl
-			out.link(link)
-		}
-		cur = s.Server
+		cur, link = f.followRestart(ctx, cur, link)
 	}
+}
+
+// keepNode re-makes the node connection when it has dropped, pointing the
+// forward at cur through the new one; false while the node stays unreachable.
+func (f *jobFollow) keepNode(ctx context.Context, cur jupyter.Server) bool {
+	lost := f.node == nil
+	if !lost {
+		select {
+		case <-f.node.Done():
+			lost = true
+			f.out.say("connection to %s lost; reconnecting", f.j.Node)
+			f.node.Close()
+			f.node = nil
+			f.point(cur)
+		default:
+		}
+	}
+	if lost {
+		nn, err := f.e.dialNode(ctx, f.cl, f.j)
+		if err != nil {
+			f.e.ui.status("reconnecting to %s: %v", f.j.Node, err)
+			return false
+		}
+		f.node = nn
+		f.point(cur)
+	}
+	return true
+}
+
+// followRestart points the forward at the job's Jupyter if it is no longer
+// cur (it was restarted) and answers; it returns the server and link now in use.
+func (f *jobFollow) followRestart(ctx context.Context, cur jupyter.Server, link string) (jupyter.Server, string) {
+	s, ok, err := f.j.Server()
+	if err != nil || !ok {
+		return cur, link
+	}
+	if s.Server.PID == cur.PID && s.Server.Port == cur.Port && s.Server.Sock == cur.Sock && s.Server.Token == cur.Token {
+		if !f.hop {
+			f.point(cur) // the login connection may be new
+		}
+		return cur, link
+	}
+	f.point(s.Server)
+	if err := confirmLink(ctx, f.fwd.Port(), s.Server); err != nil {
+		f.e.ui.status("job %s: the restarted Jupyter does not answer yet: %v", f.id, err)
+		return cur, link
+	}
+	f.out.say("Jupyter in job %s started again (%s)", f.id, s.Server)
+	if nl := s.Server.Link(f.fwd.Port()); nl != link {
+		link = nl
+		f.out.link(link)
+	}
+	return s.Server, link
 }
 
 // directAddr is where the login host reaches a server bound to the node's own address.

@@ -412,27 +412,7 @@ func (ev *evaluator) line(text, file string, n int, f flags, active *bool, depth
 	val := Value{Args: args, Text: l.str, File: file, Line: n}
 	switch kw.kind {
 	case kindHost:
-		*active = false
-		for _, a := range args {
-			if a == "" {
-				return lineErr(file, n, "keyword host empty argument")
-			}
-			if f.neverMatch {
-				break
-			}
-			neg := a[0] == '!'
-			if neg {
-				a = a[1:]
-			}
-			if MatchPattern(ev.host, a) {
-				if neg {
-					*active = false
-					break
-				}
-				*active = true
-			}
-		}
-		return nil
+		return ev.hostLine(args, file, n, f, active)
 	case kindMatch:
 		m, err := ev.match(l.str, file, n, f)
 		if err != nil {
@@ -448,6 +428,45 @@ func (ev *evaluator) line(text, file string, n int, f flags, active *bool, depth
 	if err := check(key, kw.kind, args, l.keyword); err != nil {
 		return &Error{File: file, Line: n, Err: fmt.Errorf("%s: %w", l.written, err)}
 	}
+	args, err := ev.expandArgs(kw, l, file, n)
+	if err != nil {
+		return err
+	}
+	val.Args = args
+	return ev.c.store(kw.kind, key, val, l, f, *active)
+}
+
+// hostLine decides whether a Host line's patterns make the lines after it
+// active for ev.host.
+func (ev *evaluator) hostLine(args []string, file string, n int, f flags, active *bool) error {
+	*active = false
+	for _, a := range args {
+		if a == "" {
+			return lineErr(file, n, "keyword host empty argument")
+		}
+		if f.neverMatch {
+			break
+		}
+		neg := a[0] == '!'
+		if neg {
+			a = a[1:]
+		}
+		if MatchPattern(ev.host, a) {
+			if neg {
+				*active = false
+				break
+			}
+			*active = true
+		}
+	}
+	return nil
+}
+
+// expandArgs returns l's arguments with ${VAR} expanded where ssh expands it
+// as it reads the line (forward specifications), after checking it would
+// expand where ssh checks (IdentityAgent).
+func (ev *evaluator) expandArgs(kw keyword, l line, file string, n int) ([]string, error) {
+	args := l.args
 	switch {
 	case kw.kind == kindForward:
 		// parse_forward expands ${VAR} in the whole spec as it reads it.
@@ -455,76 +474,93 @@ func (ev *evaluator) line(text, file string, n int, f flags, active *bool, depth
 		for i, a := range args {
 			e, err := dollarExpand(a, ev.o.Getenv)
 			if err != nil {
-				return lineErr(file, n, "%s: bad forwarding specification: %v", l.written, err)
+				return nil, lineErr(file, n, "%s: bad forwarding specification: %v", l.written, err)
 			}
 			exp[i] = e
 		}
-		args, val.Args = exp, exp
-	case key == "identityagent":
+		return exp, nil
+	case kw.name == "identityagent":
 		if _, err := dollarExpand(args[0], ev.o.Getenv); err != nil {
-			return lineErr(file, n, "%s: invalid environment expansion: %v", l.written, err)
+			return nil, lineErr(file, n, "%s: invalid environment expansion: %v", l.written, err)
 		}
 	}
-	c := ev.c
-	switch kw.kind {
+	return args, nil
+}
+
+// store records the value of a line of kind k, as the matching ssh code
+// does: first value wins, appended, or a list edited.
+func (c *Config) store(k kind, key string, val Value, l line, f flags, active bool) error {
+	switch k {
 	case kindAppend:
 		// add_identity_file and add_certificate_file skip a file
 		// already added (from a file of the same kind, user or system).
 		val.system = !f.userConf
-		if *active && !c.hasValue(key, func(v Value) bool { return v.Arg() == val.Arg() && v.system == val.system }) {
+		if active && !c.hasValue(key, func(v Value) bool { return v.Arg() == val.Arg() && v.system == val.system }) {
 			c.vals[key] = append(c.vals[key], val)
 		}
 	case kindForward:
 		// add_local_forward and add_remote_forward skip an equal forward.
-		if *active && !c.hasValue(key, func(v Value) bool { return forwardKey(v.Args) == forwardKey(val.Args) }) {
+		if active && !c.hasValue(key, func(v Value) bool { return forwardKey(v.Args) == forwardKey(val.Args) }) {
 			c.vals[key] = append(c.vals[key], val)
 		}
 	case kindSendEnv:
-		for _, a := range args {
-			if !*active {
-				continue
-			}
-			if a[0] == '-' {
-				kept := c.vals[key][:0]
-				for _, v := range c.vals[key] {
-					if !MatchPattern(v.Arg(), a[1:]) {
-						kept = append(kept, v)
-					}
-				}
-				c.vals[key] = kept
-				continue
-			}
-			c.vals[key] = append(c.vals[key], Value{Args: []string{a}, Text: a, File: file, Line: n})
+		if active {
+			c.sendEnv(key, val)
 		}
 	case kindCommand:
 		val.Text = strings.TrimLeft(l.str, whitespace+"=")
-		c.first(key, val, *active)
+		c.first(key, val, active)
 	case kindProxyJump:
-		t := strings.TrimLeft(l.str, whitespace+"=")
-		if i := strings.IndexByte(t, '#'); i >= 0 {
-			t = t[:i]
-		}
-		t = strings.TrimRight(t, whitespace)
-		if err := checkJump(t); err != nil {
-			return &Error{File: file, Line: n, Err: fmt.Errorf("invalid ProxyJump %q: %w", t, err)}
-		}
-		val.Text = t
-		if !*active || c.has("proxycommand") || c.has("proxyjump") {
-			return nil
-		}
-		c.vals[key] = []Value{val}
-		if !strings.EqualFold(t, "none") {
-			// parse_jump: a jump host makes ProxyCommand "none", so a
-			// later ProxyCommand is not obtained.
-			c.vals["proxycommand"] = []Value{{Args: []string{"none"}, Text: "none", File: file, Line: n}}
-		}
+		return c.proxyJump(key, val, l, active)
 	default:
-		if unsetValue(key, args) {
+		if unsetValue(key, val.Args) {
 			// OpenSSH stores a time of "none" as its own "not set
 			// yet", so a later line can still set the value.
 			return nil
 		}
-		c.first(key, val, *active)
+		c.first(key, val, active)
+	}
+	return nil
+}
+
+// sendEnv adds a SendEnv line's patterns to the list, or takes out those
+// that a "-pattern" matches.
+func (c *Config) sendEnv(key string, val Value) {
+	for _, a := range val.Args {
+		if a[0] == '-' {
+			kept := c.vals[key][:0]
+			for _, v := range c.vals[key] {
+				if !MatchPattern(v.Arg(), a[1:]) {
+					kept = append(kept, v)
+				}
+			}
+			c.vals[key] = kept
+			continue
+		}
+		c.vals[key] = append(c.vals[key], Value{Args: []string{a}, Text: a, File: val.File, Line: val.Line})
+	}
+}
+
+// proxyJump checks a ProxyJump line and records it unless a ProxyCommand or
+// ProxyJump was obtained first; a jump host also sets ProxyCommand "none".
+func (c *Config) proxyJump(key string, val Value, l line, active bool) error {
+	t := strings.TrimLeft(l.str, whitespace+"=")
+	if i := strings.IndexByte(t, '#'); i >= 0 {
+		t = t[:i]
+	}
+	t = strings.TrimRight(t, whitespace)
+	if err := checkJump(t); err != nil {
+		return &Error{File: val.File, Line: val.Line, Err: fmt.Errorf("invalid ProxyJump %q: %w", t, err)}
+	}
+	val.Text = t
+	if !active || c.has("proxycommand") || c.has("proxyjump") {
+		return nil
+	}
+	c.vals[key] = []Value{val}
+	if !strings.EqualFold(t, "none") {
+		// parse_jump: a jump host makes ProxyCommand "none", so a
+		// later ProxyCommand is not obtained.
+		c.vals["proxycommand"] = []Value{{Args: []string{"none"}, Text: "none", File: val.File, Line: val.Line}}
 	}
 	return nil
 }
