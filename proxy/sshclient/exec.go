@@ -61,6 +61,12 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte, stdout, stde
 	if errors.As(err, &exit) {
 		return exit.ExitStatus(), nil
 	}
+	if errors.Is(err, io.EOF) {
+		// x/crypto reports a zero exit status first; io.EOF after it comes
+		// from copying stdin into a channel the command had already closed:
+		// it exited 0 without reading all of its input, which is success.
+		return 0, nil
+	}
 	if err != nil {
 		return -1, fmt.Errorf("running remote command %q: %w", cmd, err)
 	}
