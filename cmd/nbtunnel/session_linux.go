@@ -9,26 +9,36 @@ import (
 )
 
 // parentSession reads the command line of the client that runs us as its
-// ProxyCommand from /proc: our parent, or the first ancestor that is no
-// shell (a ProxyCommand without exec, a wrapper script).
+// ProxyCommand from /proc (see clientProcess).
 func parentSession() sessionKind {
+	if pid, argv := clientProcess(); pid != 0 {
+		return classifySSH(argv)
+	}
+	return sessionUnknown
+}
+
+// clientProcess finds the program that runs us as its proxy command: our
+// parent, or the first ancestor that is no shell (a ProxyCommand without
+// exec, PuTTY's shell for a local proxy command, a wrapper script). It
+// returns its pid and argv, or 0 when /proc does not say.
+func clientProcess() (int, []string) {
 	pid := os.Getppid()
 	for range 3 {
 		if pid <= 1 {
-			return sessionUnknown
+			return 0, nil
 		}
 		argv := procArgv(pid)
 		if len(argv) == 0 {
-			return sessionUnknown
+			return 0, nil
 		}
 		switch filepath.Base(argv[0]) {
 		case "sh", "bash", "dash", "zsh", "ksh":
 			pid = procPPID(pid)
 			continue
 		}
-		return classifySSH(argv)
+		return pid, argv
 	}
-	return sessionUnknown
+	return 0, nil
 }
 
 func procArgv(pid int) []string {
