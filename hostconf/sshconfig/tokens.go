@@ -93,20 +93,12 @@ func (t Tokens) Expand(s, allowed string, getenv func(string) string) (string, e
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if getenv != nil && c == '$' && i+1 < len(s) && s[i+1] == '{' {
-			end := strings.IndexByte(s[i+2:], '}')
-			if end < 0 {
-				return "", fmt.Errorf("expanding %q: environment variable missing closing '}'", s)
-			}
-			name := s[i+2 : i+2+end]
-			if name == "" {
-				return "", fmt.Errorf("expanding %q: zero-length environment variable", s)
-			}
-			v := getenv(name)
-			if v == "" {
-				return "", fmt.Errorf("expanding %q: environment variable %s is not set", s, name)
+			v, next, err := envVar(s, i, getenv)
+			if err != nil {
+				return "", err
 			}
 			b.WriteString(v)
-			i += 2 + end
+			i = next - 1
 			continue
 		}
 		if c != '%' {
@@ -173,32 +165,43 @@ func ExpandTilde(s, home string) (string, error) {
 	return filepath.Join(u.HomeDir, rest), nil
 }
 
-// dollarExpand replaces ${VAR} only (dollar_expand in misc.c).
+// dollarExpand replaces ${VAR} only (dollar_expand in misc.c); '%' is
+// copied as it is.
 func dollarExpand(s string, getenv func(string) string) (string, error) {
 	if !strings.Contains(s, "${") {
 		return s, nil
 	}
-	// '%' is copied as it is: no token set is given.
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] == '$' && i+1 < len(s) && s[i+1] == '{' {
-			end := strings.IndexByte(s[i+2:], '}')
-			if end < 0 {
-				return "", fmt.Errorf("environment variable in %q missing closing '}'", s)
-			}
-			name := s[i+2 : i+2+end]
-			if name == "" {
-				return "", fmt.Errorf("zero-length environment variable in %q", s)
-			}
-			v := getenv(name)
-			if v == "" {
-				return "", fmt.Errorf("environment variable %s is not set", name)
+			v, next, err := envVar(s, i, getenv)
+			if err != nil {
+				return "", err
 			}
 			b.WriteString(v)
-			i += 2 + end
+			i = next - 1
 			continue
 		}
 		b.WriteByte(s[i])
 	}
 	return b.String(), nil
+}
+
+// envVar reads the "${NAME}" that starts at s[i] and returns NAME's value
+// and the index just past the '}'. An unterminated ${, an empty name or an
+// unset (or empty) variable is an error, as in OpenSSH.
+func envVar(s string, i int, getenv func(string) string) (string, int, error) {
+	end := strings.IndexByte(s[i+2:], '}')
+	if end < 0 {
+		return "", 0, fmt.Errorf("expanding %q: environment variable missing closing '}'", s)
+	}
+	name := s[i+2 : i+2+end]
+	if name == "" {
+		return "", 0, fmt.Errorf("expanding %q: zero-length environment variable", s)
+	}
+	v := getenv(name)
+	if v == "" {
+		return "", 0, fmt.Errorf("expanding %q: environment variable %s is not set", s, name)
+	}
+	return v, i + 3 + end, nil
 }
