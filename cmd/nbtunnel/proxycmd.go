@@ -64,6 +64,9 @@ func cmdProxy(ctx context.Context, e *env, args []string) int {
 		return e.exitCode(alias, h, err)
 	}
 	term := e.proxyTerminal(hf.putty)
+	if noConsoleForLink(h, term) {
+		e.browse = true
+	}
 	tunnelCtx, stopTunnel := context.WithCancel(ctx)
 	tunnelDone := make(chan struct{})
 	// Through a jump chain, our control connection rides the same chain as
@@ -150,7 +153,6 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 				return
 			}
 			termLine(term, "Jupyter on %s: %s%s", alias, link, note)
-			showOutsideTerminal(h, term, link)
 			e.openBrowserOnce(link)
 			if err := share.state.set(alias, serverID(s), portOf(link)); err != nil {
 				e.ui.status("%v", err)
@@ -178,7 +180,6 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 			link := sh.server.Link(sh.port)
 			if sh.client {
 				termLine(term, "Jupyter on %s: %s", alias, link)
-				showOutsideTerminal(h, term, link)
 				e.openBrowserOnce(link)
 				if !answersWithin(ctx, sh.port, sh.server, time.Minute) && ctx.Err() == nil {
 					termLine(term, "nbtunnel: the Jupyter link for %s does not answer: the forward of 127.0.0.1:%d in %s is not up (is the port taken by another program?)", alias, sh.port, h.Source)
@@ -187,7 +188,6 @@ func (e *env) sideTunnel(ctx context.Context, alias string, h *hostconf.Host, se
 				return
 			}
 			termLine(term, "Jupyter on %s: %s (shared with another nbtunnel; this session takes over if it ends)", alias, link)
-			showOutsideTerminal(h, term, link)
 			e.openBrowserOnce(link)
 			if !share.takeOver(ctx, sh, func(format string, args ...any) { termLine(term, format, args...) }) {
 				return

@@ -121,19 +121,15 @@ func (e *env) removePuttyForward(ctx context.Context, session string, dryRun boo
 	return 0
 }
 
-// showOutsideTerminal makes sure a user of PuTTY's GUI sees the link: on
-// Windows PuTTY runs its proxy command with no console and keeps its
-// stderr only for the Event Log, so when term is not a terminal the link
-// is also opened in the default browser. Elsewhere, and for OpenSSH
-// hosts, it does nothing (the link went to term).
-func showOutsideTerminal(h *hostconf.Host, term io.Writer, link string) {
+// noConsoleForLink reports whether a user of PuTTY's GUI could miss the
+// link: on Windows PuTTY runs its proxy command with no console, so when
+// term is not a terminal the link is also opened in the default browser
+// (through openBrowserOnce: a private redirect page, removed at exit).
+// Elsewhere, and for OpenSSH hosts, the link on term is enough.
+func noConsoleForLink(h *hostconf.Host, term io.Writer) bool {
 	if runtime.GOOS != "windows" || !strings.HasPrefix(h.Source, "PuTTY") {
-		return
+		return false
 	}
-	if f, ok := term.(*os.File); ok && isTTY(f) {
-		return
-	}
-	// The shared opener: a private redirect page, never the token on
-	// argv; the page goes after a minute (or when the session ends).
-	openInBrowser(link, os.Getenv, func(string, ...any) {})
+	f, ok := term.(*os.File)
+	return !ok || !isTTY(f)
 }
