@@ -59,7 +59,7 @@ func frame(out []byte, nonce string) (map[string]string, error) {
 		}
 		key, n, ok := strings.Cut(rest, " ")
 		size, err := strconv.Atoi(n)
-		if !ok || err != nil || size < 0 || size+1 > len(s) || s[size] != '\n' {
+		if !ok || err != nil || size < 0 || size >= len(s) || s[size] != '\n' {
 			return nil, fmt.Errorf("parsing script output: bad record %q", line)
 		}
 		vals[key] = s[:size]

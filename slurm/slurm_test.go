@@ -192,3 +192,22 @@ esac`,
 		t.Fatalf("ended job: %+v, %v; want job 9 timed out", jobs, err)
 	}
 }
+
+// A remote's bad record sizes (a huge one overflowed the bounds check) are
+// errors, never a panic.
+func TestParseBadRecords(t *testing.T) {
+	for _, body := range []string{
+		"V rc 9223372036854775807\nx\n",
+		"V rc -1\nx\n",
+		"V rc 5\nx\n",
+		"V rc 1\nxy",
+	} {
+		out := []byte("noise\nNBTUNNEL-BEGIN nn 1\n" + body + "NBTUNNEL-END nn\n")
+		if _, err := slurm.ParseSubmit(out, "nn"); err == nil {
+			t.Errorf("ParseSubmit accepted %q", body)
+		}
+		if _, err := slurm.ParseStatus(out, "nn"); err == nil {
+			t.Errorf("ParseStatus accepted %q", body)
+		}
+	}
+}
