@@ -547,6 +547,15 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 // TestScripts runs the CLI's behaviour scripts (testdata/script/*.txtar)
 // against the built binary.
 func TestScripts(t *testing.T) {
+	// completion.txtar runs the zsh and fish scripts only where those shells
+	// exist ([exec:zsh], [exec:fish]); in CI they must.
+	if os.Getenv(testbed.E2EEnv) == "1" {
+		for _, sh := range []string{"zsh", "fish"} {
+			if _, err := exec.LookPath(sh); err != nil {
+				t.Fatalf("%s is not installed, so completion.txtar would not run its completion script (run scripts/install-deps)", sh)
+			}
+		}
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
