@@ -182,9 +182,26 @@ func TestSlurmOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	listening := false
 	for _, l := range strings.Split(ss, "\n") {
-		if f := strings.Fields(l); len(f) >= 4 && !strings.HasPrefix(f[3], "127.0.0.1:") && !strings.HasPrefix(f[3], "[::1]:") {
+		f := strings.Fields(l)
+		if len(f) < 4 {
+			continue
+		}
+		listening = true
+		if !strings.HasPrefix(f[3], "127.0.0.1:") && !strings.HasPrefix(f[3], "[::1]:") {
 			t.Errorf("Jupyter on the node listens beyond the loopback: %s", l)
+		}
+	}
+	if !listening {
+		// No TCP listener at all: then it must be a unix socket, or the
+		// check above checked nothing.
+		sock, err := c.Node.RunInNode(ctx, "ss -Hlxp | grep python || true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(sock) == "" {
+			t.Fatalf("no Jupyter listener found on the node (ss -ltnp and -lxp show none):\n%s", ss)
 		}
 	}
 
