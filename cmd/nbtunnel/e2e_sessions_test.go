@@ -57,6 +57,10 @@ func TestProxyHookBatchSessionsLogInOnce(t *testing.T) {
 	if _, errOut, code := runCmd(t, env, "install", "-F", cfg, h.Alias); code != 0 {
 		t.Fatalf("install: exit %d\n%s", code, errOut)
 	}
+	// The sessions below go through the hook, or this test proves nothing.
+	if g, err := runClient(t, env, "ssh", "-G", "-F", cfg, h.Alias); err != nil || !strings.Contains(g, "\nproxycommand ") || !strings.Contains(g, " proxy ") {
+		t.Fatalf("ssh -G shows no nbtunnel ProxyCommand after install (%v):\n%s", err, g)
+	}
 	ctx := context.Background()
 	if _, err := h.Run(ctx, "git init -q --bare repo.git && mkdir -p in && echo remote > in/r.txt"); err != nil {
 		t.Fatal(err)
@@ -101,6 +105,10 @@ func TestProxyHookBatchSessionsLogInOnce(t *testing.T) {
 				t.Errorf("logins = %d, want 1 (the session's own)", got)
 			}
 		})
+	}
+	// The copies through the hook arrived whole.
+	if got, err := h.Run(ctx, "cat scp.txt sftp.txt rsync.txt"); err != nil || got != "hello\nhello\nhello\n" {
+		t.Errorf("files copied through the hook: %q, %v; want hello three times", got, err)
 	}
 }
 
