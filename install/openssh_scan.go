@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nbtunnel/nbtunnel/hostconf/fileedit"
 	"github.com/nbtunnel/nbtunnel/hostconf/sshconfig"
@@ -14,8 +15,11 @@ import (
 // includes), with nbtunnel's own blocks left out; "" if there is none.
 // The config engine reads the file as ssh -F would. A config it cannot
 // read counts as none: that direction is harmless, since our own
-// ControlPath, being first, then simply wins.
+// ControlPath, being first, then simply wins. It runs while the file is
+// locked, so the user's Match exec commands get scanTimeout in all.
 func controlPathSource(ctx context.Context, file, alias, home string) string {
+	ctx, cancel := context.WithTimeout(ctx, scanTimeout)
+	defer cancel()
 	c, err := sshconfig.Evaluate(ctx, alias, sshconfig.Options{
 		ConfigFile: file,
 		Home:       home,
@@ -30,6 +34,10 @@ func controlPathSource(ctx context.Context, file, alias, home string) string {
 	}
 	return fmt.Sprintf("%s:%d", v.File, v.Line)
 }
+
+// scanTimeout bounds controlPathSource's reading of the config, Match exec
+// commands included.
+const scanTimeout = 10 * time.Second
 
 // ourLines names the lines of every block nbtunnel wrote in a file.
 func ourLines(path string, data []byte) map[int]bool {
