@@ -425,6 +425,21 @@ func TestProxyJump(t *testing.T) {
 	p.interrupt()
 }
 
+// A host reached through the user's own ProxyCommand (here `ssh -W` through
+// the jump host, run by sh as OpenSSH runs it) gives a link that answers.
+func TestUserProxyCommand(t *testing.T) {
+	jump := newHost(t, testbed.HostOptions{})
+	hidden := newHost(t, testbed.HostOptions{BehindJump: jump.Alias})
+	j := startJupyter(t, hidden, testbed.JupyterOptions{Kind: testbed.KindServer})
+	cfg := configWith(t, fmt.Sprintf("Host %s\n  ProxyCommand ssh -F %s -W %%h:%%p %s\n", hidden.Alias, bed.SSHConfig, jump.Alias))
+	if g, err := runClient(t, userEnv(t, ""), "ssh", "-G", "-F", cfg, hidden.Alias); err != nil || !strings.Contains(g, "\nproxycommand ssh -F") {
+		t.Fatalf("ssh -G does not show the user's ProxyCommand (%v):\n%s", err, g)
+	}
+	p, link := openLink(t, userEnv(t, ""), "-F", cfg, hidden.Alias)
+	checkLink(t, link, j)
+	p.interrupt()
+}
+
 // copyConfig returns a copy of the bed's ssh config with extra lines first
 // (ssh keeps the first value it reads).
 func configWith(t *testing.T, extra string) string {
