@@ -651,6 +651,9 @@ func TestWindowsConsolePrompt(t *testing.T) {
 	select {
 	case <-done:
 		t.Logf("after Ctrl-C at the prompt: exit status %d; console:\n%q", cmd.ProcessState.ExitCode(), screen)
+		if strings.Contains(screen.String(), "?token=") {
+			t.Errorf("Ctrl-C at the passphrase prompt still gave a link:\n%q", screen)
+		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("Ctrl-C at the prompt did not end nbtunnel.exe; console:\n%q", screen)
 	}
