@@ -82,6 +82,11 @@ func TestSharedForwardEndsClearly(t *testing.T) {
 	waitFor(t, 60*time.Second, func() bool {
 		return strings.Contains(second.stderr.String(), "proxy: nbtunnel: the Jupyter link for lab ended with the session that served it")
 	})
+	// It did end: nothing serves the port any more.
+	if resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(link); err == nil {
+		resp.Body.Close()
+		t.Errorf("the link still answers (%s) after it was said to have ended", resp.Status)
+	}
 	second.finish() // its own session is unharmed
 }
 
