@@ -80,6 +80,9 @@ func TestScriptsE2E(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"host": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("host cannot be negated")
+				}
 				password := len(args) == 2 && args[1] == "password"
 				behind := len(args) == 3 && args[1] == "behind"
 				if len(args) < 1 || len(args) > 1 && !password && !behind {
@@ -110,6 +113,9 @@ func TestScriptsE2E(t *testing.T) {
 				ts.Setenv(args[0]+"_USER", h.User)
 			},
 			"puttysession": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("puttysession cannot be negated")
+				}
 				if len(args) < 2 {
 					ts.Fatalf("usage: puttysession NAME SESSION [passphrase]")
 				}
@@ -130,6 +136,9 @@ func TestScriptsE2E(t *testing.T) {
 				ts.Check(testbed.WritePuTTYHostKeys(dir, h))
 			},
 			"expand": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("expand cannot be negated")
+				}
 				for _, f := range args {
 					data, err := os.ReadFile(ts.MkAbs(f))
 					ts.Check(err)
@@ -137,6 +146,9 @@ func TestScriptsE2E(t *testing.T) {
 				}
 			},
 			"noisy": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("noisy cannot be negated")
+				}
 				h := host(ts, args[0])
 				noise := "echo noise on stdout\necho noise on stderr 1>&2\n"
 				for _, f := range []string{".bashrc", ".profile", ".bash_profile"} {
@@ -144,6 +156,9 @@ func TestScriptsE2E(t *testing.T) {
 				}
 			},
 			"jupyter": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("jupyter cannot be negated")
+				}
 				if len(args) < 2 {
 					ts.Fatalf("usage: jupyter start|stop|kill NAME [notebook|server]")
 				}
@@ -184,6 +199,9 @@ func TestScriptsE2E(t *testing.T) {
 				}
 			},
 			"sshd": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("sshd cannot be negated")
+				}
 				if len(args) != 2 || args[0] != "kill-connections" {
 					ts.Fatalf("usage: sshd kill-connections NAME")
 				}
@@ -192,6 +210,9 @@ func TestScriptsE2E(t *testing.T) {
 				ts.Check(host(ts, args[1]).KillSSHDConnections(c))
 			},
 			"hostkey": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("hostkey cannot be negated")
+				}
 				if len(args) != 2 || args[0] != "change" {
 					ts.Fatalf("usage: hostkey change NAME")
 				}
@@ -200,6 +221,9 @@ func TestScriptsE2E(t *testing.T) {
 				ts.Check(host(ts, args[1]).ChangeHostKey(c))
 			},
 			"bg": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("bg cannot be negated")
+				}
 				if len(args) < 2 || args[1] != "nbtunnel" {
 					ts.Fatalf("usage: bg ID nbtunnel ARGS...")
 				}
@@ -222,6 +246,9 @@ func TestScriptsE2E(t *testing.T) {
 				mu.Unlock()
 			},
 			"waitfor": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("waitfor cannot be negated")
+				}
 				if len(args) < 2 {
 					ts.Fatalf("usage: waitfor ID REGEXP [N]")
 				}
@@ -252,6 +279,9 @@ func TestScriptsE2E(t *testing.T) {
 				}
 			},
 			"linkworks": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("linkworks cannot be negated")
+				}
 				f, err := os.Open(ts.MkAbs(args[0] + ".out"))
 				ts.Check(err)
 				defer f.Close()
@@ -283,6 +313,9 @@ func TestScriptsE2E(t *testing.T) {
 				}
 			},
 			"interrupt": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("interrupt cannot be negated")
+				}
 				mu.Lock()
 				p := procs[ts.Getenv("WORK")+"\x00"+args[0]]
 				mu.Unlock()
