@@ -113,6 +113,12 @@ func TestStaleCleanupCluster(t *testing.T) {
 	}
 	cmd.Process.Kill() // crash: no Close
 	cmd.Wait()
+	// The crash left them behind, or the checks below prove nothing.
+	for _, p := range []string{"/run/netns/" + f[0], "/run/netns/" + f[1], f[2]} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("the crashed run left no %s behind (%v): nothing for Start to clean", p, err)
+		}
+	}
 
 	bed, err := testbed.Start(ctx, testbed.Options{})
 	if err != nil {
@@ -168,7 +174,9 @@ func TestStaleCleanup(t *testing.T) {
 	for sc.Scan() {
 		if f := strings.Fields(sc.Text()); len(f) == 3 && strings.HasPrefix(f[0], "nbt-crash-") {
 			netns, user = f[0], f[1]
-			jpid, _ = strconv.Atoi(f[2])
+			if jpid, err = strconv.Atoi(f[2]); err != nil {
+				t.Fatalf("crash helper printed a bad jupyter pid %q", f[2])
+			}
 			break
 		}
 	}
@@ -179,6 +187,16 @@ func TestStaleCleanup(t *testing.T) {
 	}
 	cmd.Process.Kill() // crash: no Close
 	cmd.Wait()
+	// The crash left them behind, or the checks below prove nothing.
+	if _, err := os.Stat("/run/netns/" + netns); err != nil {
+		t.Fatalf("the crashed run left no namespace %s behind (%v)", netns, err)
+	}
+	if out, err := exec.Command("getent", "passwd", user).CombinedOutput(); err != nil {
+		t.Fatalf("the crashed run left no user %s behind: %v %s", user, err, out)
+	}
+	if !alive(jpid, 0) {
+		t.Fatalf("the crashed run's jupyter (pid %d) is not running: nothing for Start to kill", jpid)
+	}
 
 	bed, err := testbed.Start(ctx, testbed.Options{})
 	if err != nil {
